@@ -1,0 +1,2 @@
+//! In-crate tests of the real engine: loom models.
+mod loom_models;
