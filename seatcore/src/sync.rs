@@ -34,8 +34,8 @@ pub(crate) trait AtomicWord: Send + Sync {
         success: Ordering,
         failure: Ordering,
     ) -> Result<u64, u64>;
-    /// Exclusive access needs no atomic operation at all.
-    fn get_mut(&mut self) -> &mut u64;
+    /// Overwrites the word through exclusive access: no atomic operation.
+    fn set_exclusive(&mut self, value: u64);
 }
 
 impl AtomicWord for std::sync::atomic::AtomicU64 {
@@ -66,7 +66,7 @@ impl AtomicWord for std::sync::atomic::AtomicU64 {
         std::sync::atomic::AtomicU64::compare_exchange(self, current, new, success, failure)
     }
     #[inline(always)]
-    fn get_mut(&mut self) -> &mut u64 {
-        std::sync::atomic::AtomicU64::get_mut(self)
+    fn set_exclusive(&mut self, value: u64) {
+        *std::sync::atomic::AtomicU64::get_mut(self) = value;
     }
 }

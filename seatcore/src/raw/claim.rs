@@ -54,7 +54,10 @@ impl<W: AtomicWord> RawSeatMap<W> {
     /// by its first copy and reported `Taken` for the later ones.
     pub(crate) fn reserve_each(&self, seats: &[u64]) -> Vec<ReserveOutcome> {
         let mut outcomes = vec![ReserveOutcome::OutOfRange; seats.len()];
-        for group in self.positions_by_word(seats).chunk_by(|&a, &b| same_word(seats, a, b)) {
+        for group in self
+            .positions_by_word(seats)
+            .chunk_by(|&a, &b| same_word(seats, a, b))
+        {
             let word = &self.words[word_of(seats[group[0]])];
             let mask = group.iter().fold(0, |mask, &i| mask | mask_of(seats[i]));
             // Acquire: as in `reserve`.
@@ -79,7 +82,10 @@ impl<W: AtomicWord> RawSeatMap<W> {
     /// touched. One outcome per seat, in request order.
     pub(crate) fn release_each(&self, seats: &[u64]) -> Vec<ReleaseOutcome> {
         let mut outcomes = vec![ReleaseOutcome::OutOfRange; seats.len()];
-        for group in self.positions_by_word(seats).chunk_by(|&a, &b| same_word(seats, a, b)) {
+        for group in self
+            .positions_by_word(seats)
+            .chunk_by(|&a, &b| same_word(seats, a, b))
+        {
             let word = &self.words[word_of(seats[group[0]])];
             let mask = group.iter().fold(0, |mask, &i| mask | mask_of(seats[i]));
             // Release: as in `release`.

@@ -63,7 +63,7 @@ impl<W: AtomicWord> RawSeatMap<W> {
     /// Frees every seat. Exclusive access, so no atomic operation is needed.
     pub(crate) fn clear(&mut self) {
         for word in self.words.iter_mut() {
-            *word.get_mut() = 0;
+            word.set_exclusive(0);
         }
     }
 }

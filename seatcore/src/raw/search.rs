@@ -56,7 +56,10 @@ impl<W: AtomicWord> RawSeatMap<W> {
                 let won = pick & !before;
                 if won != 0 {
                     for_each_seat(index, won, |s| seats.push(s));
-                    claimed.push(WordClaim { word: index, mask: won });
+                    claimed.push(WordClaim {
+                        word: index,
+                        mask: won,
+                    });
                     needed -= u64::from(won.count_ones());
                     if needed == 0 {
                         return Ok((seats, index));
@@ -114,7 +117,8 @@ impl<W: AtomicWord> RawSeatMap<W> {
             let offset = bit_of(seat);
             // Relaxed: a candidate only; `claim_all` validates it. Seats past
             // the capacity count as taken.
-            let taken = self.words[index].load(Ordering::Relaxed) | !valid_bits(index, self.capacity);
+            let taken =
+                self.words[index].load(Ordering::Relaxed) | !valid_bits(index, self.capacity);
             // Bit 0 of `rest` is `seat`; its high `offset` bits are shifted-in
             // zeros, so every count below is capped by `span`.
             let rest = taken >> offset;
@@ -152,7 +156,11 @@ fn run_groups(first: u64, n: u64) -> Vec<WordClaim> {
             let low = first.max(first_seat_of(word));
             let high = last.min(first_seat_of(word) + BITS - 1);
             let len = high - low + 1;
-            let ones = if len == BITS { u64::MAX } else { (1 << len) - 1 };
+            let ones = if len == BITS {
+                u64::MAX
+            } else {
+                (1 << len) - 1
+            };
             WordClaim {
                 word,
                 mask: ones << bit_of(low),
@@ -167,19 +175,37 @@ mod tests {
 
     #[test]
     fn run_groups_cover_exactly_the_run() {
-        assert_eq!(run_groups(3, 2), [WordClaim { word: 0, mask: 0b11000 }]);
+        assert_eq!(
+            run_groups(3, 2),
+            [WordClaim {
+                word: 0,
+                mask: 0b11000
+            }]
+        );
         assert_eq!(
             run_groups(62, 4),
             [
-                WordClaim { word: 0, mask: 0b11 << 62 },
-                WordClaim { word: 1, mask: 0b11 },
+                WordClaim {
+                    word: 0,
+                    mask: 0b11 << 62
+                },
+                WordClaim {
+                    word: 1,
+                    mask: 0b11
+                },
             ]
         );
         assert_eq!(
             run_groups(64, 129),
             [
-                WordClaim { word: 1, mask: u64::MAX },
-                WordClaim { word: 2, mask: u64::MAX },
+                WordClaim {
+                    word: 1,
+                    mask: u64::MAX
+                },
+                WordClaim {
+                    word: 2,
+                    mask: u64::MAX
+                },
                 WordClaim { word: 3, mask: 1 },
             ]
         );
