@@ -67,6 +67,11 @@ mod sync;
 #[cfg(test)]
 mod tests;
 
+/// The README's example runs as a doctest, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 pub use error::{AllOrNothingError, CapacityError, NotEnough, SeatError};
 pub use map::SeatMap;
 pub use outcome::{ReleaseOutcome, ReserveOutcome};
