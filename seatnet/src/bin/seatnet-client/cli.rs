@@ -1,0 +1,119 @@
+//! Command line: flags, subcommands and exit codes.
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes, as documented in `--help`.
+pub(crate) mod exit {
+    /// The request was granted (or the interactive session ended normally).
+    pub(crate) const OK: u8 = 0;
+    /// The server answered but granted nothing (`Reservados: []`, `ERR ...`).
+    pub(crate) const REFUSED: u8 = 1;
+    /// Bad command line (clap uses 2 as well).
+    pub(crate) const USAGE: u8 = 2;
+    /// No connection, or the connection broke before a reply.
+    pub(crate) const CONNECTION: u8 = 3;
+}
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  the server granted the request (interactive: session ended normally)
+  1  the server answered but granted nothing (`Reservados: []`, `ERR ...`)
+  2  bad command line
+  3  could not connect, or the server closed the connection / timed out
+     before replying";
+
+/// Client for seatnet-server and for the original seat server.
+///
+/// Without a subcommand it runs the original interactive dialogue; with one
+/// it sends a single request, prints the reply and exits.
+#[derive(Debug, Parser)]
+#[command(version, after_help = EXIT_CODES)]
+pub(crate) struct Args {
+    /// Server host name or address.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub(crate) host: String,
+    /// Server TCP port.
+    #[arg(long, default_value_t = 12345)]
+    pub(crate) port: u16,
+    /// Seconds to wait for the connection and for each reply.
+    #[arg(long, default_value_t = 10.0, value_parser = parse_seconds)]
+    pub(crate) timeout: f64,
+    #[command(subcommand)]
+    pub(crate) command: Option<OneShot>,
+}
+
+impl Args {
+    pub(crate) fn timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.timeout)
+    }
+}
+
+/// One request, for scripts.
+#[derive(Debug, Subcommand)]
+pub(crate) enum OneShot {
+    /// Reserve these seats in the original request form (e.g. `5,10,22`).
+    Reserve {
+        /// Comma-separated seat numbers.
+        seats: String,
+    },
+    /// Reserve what is free among these seats (`BOOK`).
+    Book {
+        /// Comma-separated seat numbers.
+        seats: String,
+    },
+    /// Reserve all of these seats or none (`ALL`).
+    All {
+        /// Comma-separated seat numbers.
+        seats: String,
+    },
+    /// Reserve this many seats wherever they are free (`ANY`).
+    Any {
+        /// Number of seats.
+        count: u64,
+    },
+    /// Reserve this many adjacent seats (`TOGETHER`).
+    Together {
+        /// Number of seats.
+        count: u64,
+    },
+    /// Cancel a booking by its reference (`CANCEL`).
+    Cancel {
+        /// The reference from an `OK <ref> ...` reply.
+        reference: String,
+    },
+    /// Show the free seats (`AVAIL`).
+    Avail,
+    /// Show the server's counters (`STATS`).
+    Stats,
+    /// Send one line exactly as given.
+    Raw {
+        /// The request line (no newline inside).
+        line: String,
+    },
+}
+
+impl OneShot {
+    /// The request line this subcommand sends.
+    pub(crate) fn request_line(&self) -> String {
+        match self {
+            Self::Reserve { seats } => seats.clone(),
+            Self::Book { seats } => format!("BOOK {seats}"),
+            Self::All { seats } => format!("ALL {seats}"),
+            Self::Any { count } => format!("ANY {count}"),
+            Self::Together { count } => format!("TOGETHER {count}"),
+            Self::Cancel { reference } => format!("CANCEL {reference}"),
+            Self::Avail => "AVAIL".to_owned(),
+            Self::Stats => "STATS".to_owned(),
+            Self::Raw { line } => line.clone(),
+        }
+    }
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 3600.0 => Ok(s),
+        _ => Err("expected seconds between 0 and 3600".to_owned()),
+    }
+}

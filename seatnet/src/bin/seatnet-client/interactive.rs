@@ -1,0 +1,89 @@
+//! The original dialogue: prompt, send what was typed, print the reply.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+
+use rustyline::DefaultEditor;
+use rustyline::error::ReadlineError;
+
+use crate::connection::{ClientError, Connection};
+
+const PROMPT: &str = "Digite os assentos para reservar (ex: 5,10,22) ou 'sair': ";
+
+/// Where typed lines come from: a line editor on a terminal, plain stdin
+/// otherwise (scripts, tests, pipes).
+enum Input {
+    Editor(Box<DefaultEditor>),
+    Plain(io::StdinLock<'static>),
+}
+
+impl Input {
+    fn open() -> Self {
+        if io::stdin().is_terminal() {
+            match DefaultEditor::new() {
+                Ok(editor) => return Self::Editor(Box::new(editor)),
+                Err(e) => eprintln!("line editing unavailable ({e}); reading plain lines"),
+            }
+        }
+        Self::Plain(io::stdin().lock())
+    }
+
+    /// The next line without its terminator; `None` at end of input or
+    /// Ctrl-C / Ctrl-D.
+    fn next_line(&mut self) -> io::Result<Option<String>> {
+        match self {
+            Self::Editor(editor) => match editor.readline(PROMPT) {
+                Ok(line) => {
+                    // History is a convenience: a failure to record is not
+                    // worth stopping for.
+                    let _ = editor.add_history_entry(line.as_str());
+                    Ok(Some(line))
+                }
+                Err(ReadlineError::Interrupted | ReadlineError::Eof) => Ok(None),
+                Err(ReadlineError::Io(e)) => Err(e),
+                Err(e) => Err(io::Error::other(e)),
+            },
+            Self::Plain(stdin) => {
+                // Like Python's input(): the prompt goes out even when
+                // stdin is not a terminal.
+                let mut out = io::stdout().lock();
+                write!(out, "{PROMPT}")?;
+                out.flush()?;
+                let mut line = String::new();
+                if stdin.read_line(&mut line)? == 0 {
+                    return Ok(None);
+                }
+                let trimmed = line.trim_end_matches(['\n', '\r']).len();
+                line.truncate(trimmed);
+                Ok(Some(line))
+            }
+        }
+    }
+}
+
+/// Why the dialogue stopped early.
+#[derive(Debug)]
+pub(crate) enum DialogueError {
+    Server(ClientError),
+    Input(io::Error),
+}
+
+/// Runs the dialogue until `sair`/`quit`, end of input, or a broken
+/// connection.
+pub(crate) fn run(conn: &mut Connection) -> Result<(), DialogueError> {
+    println!("✅ Conectado ao servidor.");
+    let mut input = Input::open();
+    while let Some(line) = input.next_line().map_err(DialogueError::Input)? {
+        let command = line.trim();
+        if command.eq_ignore_ascii_case("sair") || command.eq_ignore_ascii_case("quit") {
+            break;
+        }
+        // An empty request makes the original server drop the connection;
+        // asking again is kinder.
+        if command.is_empty() {
+            continue;
+        }
+        let reply = conn.request(&line).map_err(DialogueError::Server)?;
+        println!("[RESPOSTA] {reply}");
+    }
+    Ok(())
+}
