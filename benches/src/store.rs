@@ -1,0 +1,86 @@
+//! [`SeatStore`]: the operations every contender offers, and seatcore's
+//! implementation of them.
+
+use seatcore::{ReleaseOutcome, ReserveOutcome, SeatMap};
+
+/// A seat inventory shared by threads: the common ground of the benchmarks.
+///
+/// Results are reduced to what a caller needs to go on (won or not, how
+/// many), so no contender is charged for building a report the others skip;
+/// seatcore still pays for the per-seat outcome vector its API returns.
+///
+/// # Examples
+///
+/// ```
+/// use seatcore_benches::{SeatStore, StdMutexSeats};
+///
+/// let store = StdMutexSeats::with_capacity(10);
+/// assert!(store.reserve(3));
+/// assert!(!store.reserve(3));
+/// assert_eq!(store.reserve_each(&[3, 4, 4]), 1);
+/// assert_eq!(store.reserve_any(8), None);
+/// assert_eq!(store.reserve_any(2), Some(vec![0, 1]));
+/// ```
+pub trait SeatStore: Send + Sync + 'static {
+    /// The name of this contender in benchmark reports.
+    const NAME: &'static str;
+
+    /// A store of `capacity` free seats, numbered `0..capacity`.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is 0 or does not fit in memory (benchmark setup only).
+    fn with_capacity(capacity: u64) -> Self;
+
+    /// Reserves `seat`; whether this call won it.
+    fn reserve(&self, seat: u64) -> bool;
+
+    /// Releases `seat`; whether it was reserved.
+    fn release(&self, seat: u64) -> bool;
+
+    /// Reserves every free seat of `seats` (the original's per-seat
+    /// semantics); how many this call won.
+    fn reserve_each(&self, seats: &[u64]) -> usize;
+
+    /// Releases every reserved seat of `seats`; how many it freed.
+    fn release_each(&self, seats: &[u64]) -> usize;
+
+    /// Reserves `n` free seats wherever they are, or none.
+    fn reserve_any(&self, n: u64) -> Option<Vec<u64>>;
+}
+
+impl SeatStore for SeatMap {
+    const NAME: &'static str = "seatcore";
+
+    fn with_capacity(capacity: u64) -> Self {
+        SeatMap::new(capacity).expect("benchmark capacity must be valid")
+    }
+
+    #[inline]
+    fn reserve(&self, seat: u64) -> bool {
+        SeatMap::reserve(self, seat).is_ok()
+    }
+
+    #[inline]
+    fn release(&self, seat: u64) -> bool {
+        SeatMap::release(self, seat).is_ok()
+    }
+
+    fn reserve_each(&self, seats: &[u64]) -> usize {
+        SeatMap::reserve_each(self, seats)
+            .into_iter()
+            .filter(|outcome| *outcome == ReserveOutcome::Reserved)
+            .count()
+    }
+
+    fn release_each(&self, seats: &[u64]) -> usize {
+        SeatMap::release_each(self, seats)
+            .into_iter()
+            .filter(|outcome| *outcome == ReleaseOutcome::Released)
+            .count()
+    }
+
+    fn reserve_any(&self, n: u64) -> Option<Vec<u64>> {
+        SeatMap::reserve_any(self, n).ok()
+    }
+}
