@@ -18,7 +18,7 @@ use seatcore::{ReleaseOutcome, ReserveOutcome, SeatMap};
 /// assert!(store.reserve(3));
 /// assert!(!store.reserve(3));
 /// assert_eq!(store.reserve_each(&[3, 4, 4]), 1);
-/// assert_eq!(store.reserve_any(8), None);
+/// assert_eq!(store.reserve_any(9), None); // 8 free
 /// assert_eq!(store.reserve_any(2), Some(vec![0, 1]));
 /// ```
 pub trait SeatStore: Send + Sync + 'static {
