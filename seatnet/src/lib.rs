@@ -1,1 +1,48 @@
-//! Placeholder: the TCP front-end lands with its own issue.
+//! seatnet: a thread-pool TCP server for [`seatcore`] seat maps, speaking
+//! the original Python seat server's protocol byte for byte, plus richer
+//! commands (`BOOK`, `ALL`, `ANY`, `TOGETHER`, `CANCEL`, `AVAIL`, `STATS`,
+//! `HELP`, `QUIT`). `docs/protocol.md` describes the wire protocol.
+//!
+//! # Running a server
+//!
+//! - [`Config`]: host, port, seats, workers, limits;
+//! - [`Server`]: [`Server::bind`], [`Server::local_addr`],
+//!   [`Server::run`] (blocks until shutdown);
+//! - [`ShutdownHandle`]: stops a running server from any thread.
+//!
+//! # Answering requests
+//!
+//! - [`protocol`]: framing, parsing to a typed [`protocol::Command`], and
+//!   every [`protocol::Reply`] written from one place;
+//! - [`Inventory`]: the seat map plus booking references
+//!   ([`BookingRef`]); [`Inventory::respond`] answers one request;
+//! - [`Counters`]: the numbers `STATS` reports.
+//!
+//! # Example
+//!
+//! ```
+//! use seatnet::{Config, Server};
+//!
+//! let server = Server::bind(Config { port: 0, ..Config::default() })?;
+//! println!("listening on {}", server.local_addr());
+//! let stop = server.shutdown_handle();
+//! let running = std::thread::spawn(move || server.run());
+//! stop.shutdown();
+//! running.join().unwrap()?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! The `seatnet-server` binary is a thin command line over [`Server`].
+
+#![forbid(unsafe_code)]
+
+mod config;
+mod inventory;
+pub mod protocol;
+mod server;
+mod stats;
+
+pub use config::Config;
+pub use inventory::{Answered, BookingRef, Inventory, Scratch};
+pub use server::{Server, ShutdownHandle};
+pub use stats::{CounterValues, Counters};

@@ -1,0 +1,147 @@
+//! `seatnet-server`: the seat server, a drop-in for the original
+//! `servidor.py` (same port, same replies), plus richer commands.
+//!
+//! Prints one line with the bound address to stdout once listening; logs go
+//! to stderr. SIGINT or SIGTERM stops it cleanly (exit status 0).
+
+use std::io::{IsTerminal as _, Write as _};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use seatnet::{Config, Server, ShutdownHandle};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use tracing_subscriber::EnvFilter;
+
+/// Seat reservation server speaking the original seat protocol
+/// (`5,10,22` → `Reservados: [5, 10] | Indisponíveis/Inválidos: [22]`)
+/// plus newline-terminated commands (send HELP). See docs/protocol.md.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on (loopback by default; 0.0.0.0 for all interfaces).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+
+    /// TCP port; 0 picks a free one (the startup line says which).
+    #[arg(long, default_value_t = Config::DEFAULT_PORT)]
+    port: u16,
+
+    /// Number of seats, numbered 1..=SEATS on the wire.
+    #[arg(long, default_value_t = Config::DEFAULT_SEATS, value_parser = clap::value_parser!(u64).range(1..))]
+    seats: u64,
+
+    /// Worker threads = connections served at once.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    threads: u64,
+
+    /// Connections open at once (served or queued); one more gets
+    /// "ERR busy" and is closed. Default: the number of threads. Above
+    /// --threads, the extra connections wait until a worker is free.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_conns: Option<u64>,
+
+    /// Seconds a connection may stay silent (or leave its replies unread)
+    /// before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+
+    /// Longest request in bytes (line terminator not counted); a longer one
+    /// gets "ERR line-too-long" and the connection is closed.
+    #[arg(long, value_name = "BYTES", default_value_t = Config::DEFAULT_MAX_LINE, value_parser = parse_max_line)]
+    max_line: usize,
+
+    /// Log filter for stderr: error, warn, info, debug (every request),
+    /// trace, or a tracing directive like "seatnet=debug".
+    #[arg(long, value_name = "FILTER", default_value = "info")]
+    log_level: String,
+
+    /// Log every request (same as --log-level debug).
+    #[arg(short, long, conflicts_with = "quiet")]
+    verbose: bool,
+
+    /// Log only warnings and errors (same as --log-level warn).
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn parse_max_line(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=16 * 1024 * 1024).contains(&n) => Ok(n),
+        _ => Err("expected a number of bytes from 1 to 16777216".into()),
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("seatnet-server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
+    init_logging(&args)?;
+    let config = Config {
+        host: args.host,
+        port: args.port,
+        seats: args.seats,
+        threads: usize::try_from(args.threads).map_err(|e| e.to_string())?,
+        max_conns: args
+            .max_conns
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        idle_timeout: Duration::from_secs(args.idle_timeout),
+        max_line: args.max_line,
+    };
+    let server = Server::bind(config.clone())
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", config.host, config.port))?;
+    stop_on_signals(server.shutdown_handle())?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "seatnet-server listening on {} ({} seats, {} workers)",
+        server.local_addr(),
+        config.seats,
+        config.threads
+    )
+    .and_then(|()| stdout.flush())
+    .map_err(|e| format!("cannot write to stdout: {e}"))?;
+    drop(stdout);
+    server.run().map_err(|e| format!("server failed: {e}"))
+}
+
+fn init_logging(args: &Args) -> Result<(), String> {
+    let filter = if args.verbose {
+        "debug"
+    } else if args.quiet {
+        "warn"
+    } else {
+        &args.log_level
+    };
+    let filter = EnvFilter::try_new(filter).map_err(|e| format!("bad --log-level: {e}"))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    Ok(())
+}
+
+/// A thread that turns the first SIGINT or SIGTERM into a clean shutdown.
+fn stop_on_signals(stop: ShutdownHandle) -> Result<(), String> {
+    let mut signals =
+        Signals::new([SIGINT, SIGTERM]).map_err(|e| format!("cannot catch signals: {e}"))?;
+    std::thread::Builder::new()
+        .name("seatnet-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                tracing::info!(signal, "stopping");
+                stop.shutdown();
+            }
+        })
+        .map(drop)
+        .map_err(|e| format!("cannot start the signal thread: {e}"))
+}

@@ -1,0 +1,266 @@
+//! One request in, one reply out: parse, execute, write.
+
+use std::ops::Range;
+
+use super::{ExecScratch, Inventory};
+use crate::protocol::{Number, Reply, SeatOutcome, parse};
+use crate::stats::Counters;
+
+/// Buffers reused from one request to the next, so the common request
+/// allocates nothing once they have grown. One per connection (or worker).
+#[derive(Debug, Default)]
+pub struct Scratch {
+    numbers: Vec<Number>,
+    outcomes: Vec<SeatOutcome>,
+    seats: Vec<u64>,
+    range: Range<u64>,
+    text: String,
+}
+
+/// What the connection must do after a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answered {
+    /// The reply was an `ERR` line.
+    pub error: bool,
+    /// The client said `QUIT`: close after sending the reply.
+    pub close: bool,
+}
+
+impl Inventory {
+    /// Answers one request (without its line terminator): appends the reply,
+    /// without terminator, to `out`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use seatnet::{Counters, Inventory, Scratch};
+    ///
+    /// let inventory = Inventory::new(100)?;
+    /// let (mut scratch, mut out) = (Scratch::default(), Vec::new());
+    /// inventory.respond(b"5,10,5", &mut scratch, &Counters::default(), &mut out);
+    /// assert_eq!(out, "Reservados: [5, 10] | Indisponíveis/Inválidos: [5]".as_bytes());
+    /// # Ok::<(), seatcore::CapacityError>(())
+    /// ```
+    pub fn respond(
+        &self,
+        line: &[u8],
+        scratch: &mut Scratch,
+        counters: &Counters,
+        out: &mut Vec<u8>,
+    ) -> Answered {
+        let Scratch {
+            numbers,
+            outcomes,
+            seats,
+            range,
+            text,
+        } = scratch;
+        let reply = match parse(line, numbers) {
+            Ok(command) => self.execute(
+                command,
+                ExecScratch {
+                    outcomes,
+                    seats,
+                    range,
+                    text,
+                },
+                counters,
+            ),
+            Err(e) => {
+                // The error is written at once: it borrows from this arm.
+                Reply::BadRequest(&e).write_to(out);
+                return Answered {
+                    error: true,
+                    close: false,
+                };
+            }
+        };
+        reply.write_to(out);
+        Answered {
+            error: reply.is_error(),
+            close: matches!(reply, Reply::Bye),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fixture {
+        inventory: Inventory,
+        scratch: Scratch,
+        counters: Counters,
+    }
+
+    impl Fixture {
+        fn new(seats: u64) -> Self {
+            Fixture {
+                inventory: Inventory::new(seats).unwrap(),
+                scratch: Scratch::default(),
+                counters: Counters::default(),
+            }
+        }
+
+        fn ask(&mut self, line: &str) -> String {
+            let mut out = Vec::new();
+            self.inventory
+                .respond(line.as_bytes(), &mut self.scratch, &self.counters, &mut out);
+            String::from_utf8(out).unwrap()
+        }
+
+        /// The reference of an `OK <ref> ...` reply.
+        fn reference(reply: &str) -> String {
+            reply.split(' ').nth(1).unwrap().to_owned()
+        }
+    }
+
+    #[test]
+    fn original_table() {
+        let mut f = Fixture::new(100);
+        let table = [
+            (
+                "1,2,3",
+                "Reservados: [1, 2, 3] | Indisponíveis/Inválidos: []",
+            ),
+            (
+                "2,3,4,5",
+                "Reservados: [4, 5] | Indisponíveis/Inválidos: [2, 3]",
+            ),
+            ("7,7", "Reservados: [7] | Indisponíveis/Inválidos: [7]"),
+            (
+                "0,101,-3",
+                "Reservados: [] | Indisponíveis/Inválidos: [0, 101, -3]",
+            ),
+        ];
+        for (request, reply) in table {
+            assert_eq!(f.ask(request), reply, "{request}");
+        }
+        assert_eq!(f.inventory.map().reserved_count(), 6);
+    }
+
+    #[test]
+    fn book_and_cancel() {
+        let mut f = Fixture::new(100);
+        f.ask("22");
+        let booked = f.ask("BOOK 5,10,22,0");
+        assert!(
+            booked.ends_with(" reserved=5,10 taken=22 invalid=0"),
+            "{booked}"
+        );
+        assert_eq!(f.ask("book 5,0"), "ERR none-reserved: taken=5 invalid=0");
+        let r = Fixture::reference(&booked);
+        assert_eq!(
+            f.ask(&format!("CANCEL {r}")),
+            format!("OK cancelled {r} seats=5,10")
+        );
+        assert_eq!(
+            f.ask(&format!("CANCEL {r}")),
+            format!("ERR unknown-booking: {r}")
+        );
+        assert_eq!(f.ask("CANCEL nope"), "ERR unknown-booking: nope");
+        assert!(!f.inventory.map().is_reserved(4).unwrap());
+        assert!(
+            f.inventory.map().is_reserved(21).unwrap(),
+            "plain seats stay"
+        );
+        assert_eq!(f.inventory.booking_count(), 0);
+    }
+
+    #[test]
+    fn all_or_nothing() {
+        let mut f = Fixture::new(100);
+        f.ask("22");
+        assert_eq!(f.ask("ALL 5,22,6"), "ERR conflict: taken=22");
+        assert_eq!(
+            f.ask("ALL 5,0,101"),
+            "ERR invalid-seat: 0,101 (seats are 1..100)"
+        );
+        assert_eq!(f.ask("ALL 5,6,5"), "ERR duplicate-seat: 5");
+        assert_eq!(f.inventory.map().reserved_count(), 1);
+        let ok = f.ask("all 5,10");
+        assert!(ok.starts_with("OK ") && ok.ends_with(" seats=5,10"), "{ok}");
+        let r = Fixture::reference(&ok);
+        assert_eq!(r.len(), 32);
+        assert_eq!(
+            f.ask(&format!("cancel {r}")),
+            format!("OK cancelled {r} seats=5,10")
+        );
+    }
+
+    #[test]
+    fn any_and_together() {
+        let mut f = Fixture::new(10);
+        f.ask("3,7");
+        let any = f.ask("ANY 3");
+        assert!(any.starts_with("OK ") && any.contains(" seats="), "{any}");
+        assert_eq!(f.inventory.map().reserved_count(), 5);
+        assert_eq!(f.ask("ANY 6"), "ERR not-enough: asked for 6, 5 free");
+        assert_eq!(
+            f.ask("ANY 18446744073709551615"),
+            "ERR not-enough: asked for 18446744073709551615, 5 free"
+        );
+        let mut g = Fixture::new(10);
+        g.ask("3,7,8"); // the only run of 3 left is 4-6
+        let together = g.ask("TOGETHER 3");
+        assert!(together.ends_with(" seats=4-6"), "{together}");
+        assert_eq!(
+            g.ask("TOGETHER 3"),
+            "ERR not-enough: no 3 adjacent free seats (4 free)"
+        );
+        let r = Fixture::reference(&together);
+        assert_eq!(
+            g.ask(&format!("CANCEL {r}")),
+            format!("OK cancelled {r} seats=4-6")
+        );
+        assert_eq!(g.inventory.map().reserved_count(), 3);
+    }
+
+    #[test]
+    fn queries() {
+        let mut f = Fixture::new(100);
+        f.ask("5,10");
+        f.ask("BOOK 20");
+        assert_eq!(
+            f.ask("AVAIL"),
+            "OK free=97 total=100 seats=1-4,6-9,11-19,21-100"
+        );
+        let stats = f.ask("STATS");
+        assert!(
+            stats.starts_with("OK seats=100 free=97 reserved=3 bookings=1 "),
+            "{stats}"
+        );
+        assert!(f.ask("HELP").starts_with("OK commands:"));
+        let mut out = Vec::new();
+        let answered = f
+            .inventory
+            .respond(b"QUIT", &mut f.scratch, &f.counters, &mut out);
+        assert_eq!(out, b"OK bye");
+        assert_eq!(
+            answered,
+            Answered {
+                error: false,
+                close: true
+            }
+        );
+    }
+
+    #[test]
+    fn errors_are_flagged() {
+        let mut f = Fixture::new(100);
+        let mut out = Vec::new();
+        let answered = f
+            .inventory
+            .respond(b"2.5", &mut f.scratch, &f.counters, &mut out);
+        assert_eq!(
+            answered,
+            Answered {
+                error: true,
+                close: false
+            }
+        );
+        assert!(out.starts_with(b"ERR bad-request: '2.5'"));
+        assert!(f.ask("FOO 1").starts_with("ERR unknown-command: 'FOO'"));
+        assert!(f.ask("").starts_with("ERR bad-request: empty request"));
+    }
+}

@@ -1,0 +1,410 @@
+//! Raw request bytes → a typed [`Command`], in two stages: first the bytes
+//! are checked (UTF-8, no control characters) and trimmed, then the text is
+//! read as a verb with its argument or as the original seat list.
+//!
+//! A request whose first word is a known verb (any letter case) is that
+//! command; anything else is read as the original comma-separated list, so
+//! an original request can never be mistaken for a command.
+
+use std::fmt;
+
+use super::number::{Number, is_python_space};
+
+/// One request, parsed. List commands borrow their numbers from the scratch
+/// vector given to [`parse`]; `CANCEL` borrows its reference from the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command<'a> {
+    /// `5,10,22`: the original request (per seat, not all-or-nothing).
+    Original(&'a [Number]),
+    /// `BOOK 5,10,22`: per seat like the original, with a booking reference.
+    Book(&'a [Number]),
+    /// `ALL 5,10,22`: every seat or none.
+    All(&'a [Number]),
+    /// `ANY n`: n free seats wherever they are.
+    Any(u64),
+    /// `TOGETHER n`: n adjacent free seats.
+    Together(u64),
+    /// `CANCEL ref`: give back a booking's seats.
+    Cancel(&'a str),
+    /// `AVAIL`: the free seats.
+    Avail,
+    /// `STATS`: counters.
+    Stats,
+    /// `HELP`: the command list.
+    Help,
+    /// `QUIT`: say goodbye and close.
+    Quit,
+}
+
+/// Why a request could not be parsed. Every variant becomes one
+/// `ERR <code>: <message>` line; the connection stays usable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// Nothing but whitespace.
+    Empty,
+    /// The bytes are not UTF-8.
+    NotUtf8,
+    /// A control character that is not whitespace (NUL, ESC, DEL, …).
+    ControlByte(u8),
+    /// A list piece that is empty: `5,,6`, `,5`, `5,`.
+    EmptyPiece,
+    /// A list piece that is not an integer (quoted, shortened, escaped).
+    NotANumber(String),
+    /// A first word that looks like a verb but is none.
+    UnknownCommand(String),
+    /// A verb without its argument.
+    MissingArgument(&'static str),
+    /// A verb that takes no argument, given one.
+    UnexpectedArgument(&'static str),
+    /// `ANY` / `TOGETHER` with something other than a count of at least 1.
+    BadCount(&'static str, String),
+}
+
+impl ParseError {
+    /// The error code of the reply line.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            ParseError::UnknownCommand(_) => "unknown-command",
+            _ => "bad-request",
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const HINT: &str = "send seats like 5,10,22, or HELP";
+        match self {
+            ParseError::Empty => write!(f, "empty request ({HINT})"),
+            ParseError::NotUtf8 => write!(f, "request is not valid UTF-8 ({HINT})"),
+            ParseError::ControlByte(b) => {
+                write!(f, "control character 0x{b:02x} in request ({HINT})")
+            }
+            ParseError::EmptyPiece => {
+                write!(f, "empty seat number: lone or doubled comma ({HINT})")
+            }
+            ParseError::NotANumber(piece) => {
+                write!(f, "'{piece}' is not a seat number ({HINT})")
+            }
+            ParseError::UnknownCommand(verb) => write!(
+                f,
+                "'{verb}' is not a command (BOOK, ALL, ANY, TOGETHER, CANCEL, AVAIL, STATS, HELP, QUIT)"
+            ),
+            ParseError::MissingArgument(usage) => write!(f, "missing argument: {usage}"),
+            ParseError::UnexpectedArgument(verb) => write!(f, "{verb} takes no argument"),
+            ParseError::BadCount(verb, text) => write!(
+                f,
+                "'{text}' is not a seat count: {verb} needs a whole number from 1, like {verb} 3"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Parses one request (without its line terminator). `numbers` is scratch
+/// space, cleared first and reused across requests to avoid allocating.
+///
+/// # Errors
+///
+/// A [`ParseError`] saying what is wrong; never panics on any input.
+///
+/// # Examples
+///
+/// ```
+/// use seatnet::protocol::{Command, parse};
+///
+/// let mut scratch = Vec::new();
+/// assert!(matches!(parse(b" 5, 10 ", &mut scratch), Ok(Command::Original(list)) if list.len() == 2));
+/// assert_eq!(parse(b"any 3", &mut scratch), Ok(Command::Any(3)));
+/// assert!(parse(b"5,,6", &mut scratch).is_err());
+/// ```
+pub fn parse<'a>(line: &'a [u8], numbers: &'a mut Vec<Number>) -> Result<Command<'a>, ParseError> {
+    let text = checked_text(line)?;
+    let text = text.trim_matches(is_python_space);
+    if text.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    let (word, rest) = match text.find(is_python_space) {
+        Some(i) => (&text[..i], text[i..].trim_start_matches(is_python_space)),
+        None => (text, ""),
+    };
+    if word.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        if let Some(verb) = Verb::named(word) {
+            return verb.command(rest, numbers);
+        }
+        if !rest.is_empty() && word.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(ParseError::UnknownCommand(quote(word)));
+        }
+    }
+    Ok(Command::Original(list(text, numbers)?))
+}
+
+/// Checks the bytes: UTF-8, and no control character other than the
+/// whitespace Python's `int()` would strip.
+fn checked_text(line: &[u8]) -> Result<&str, ParseError> {
+    if let Some(&b) = line.iter().find(|&&b| is_forbidden_control(b)) {
+        return Err(ParseError::ControlByte(b));
+    }
+    std::str::from_utf8(line).map_err(|_| ParseError::NotUtf8)
+}
+
+fn is_forbidden_control(b: u8) -> bool {
+    let allowed_space = matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x1c..=0x1f);
+    (b < 0x20 && !allowed_space) || b == 0x7f
+}
+
+/// The verbs, recognised before their argument is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Book,
+    All,
+    Any,
+    Together,
+    Cancel,
+    Avail,
+    Stats,
+    Help,
+    Quit,
+}
+
+impl Verb {
+    const ALL: [(&'static str, Verb); 9] = [
+        ("BOOK", Verb::Book),
+        ("ALL", Verb::All),
+        ("ANY", Verb::Any),
+        ("TOGETHER", Verb::Together),
+        ("CANCEL", Verb::Cancel),
+        ("AVAIL", Verb::Avail),
+        ("STATS", Verb::Stats),
+        ("HELP", Verb::Help),
+        ("QUIT", Verb::Quit),
+    ];
+
+    /// The verb `word` names, in any letter case.
+    fn named(word: &str) -> Option<Verb> {
+        Self::ALL
+            .iter()
+            .find(|(name, _)| word.eq_ignore_ascii_case(name))
+            .map(|&(_, verb)| verb)
+    }
+
+    /// The command, with its argument `rest` read.
+    fn command<'a>(
+        self,
+        rest: &'a str,
+        numbers: &'a mut Vec<Number>,
+    ) -> Result<Command<'a>, ParseError> {
+        Ok(match self {
+            Verb::Book => Command::Book(list(required(rest, "BOOK 5,10,22")?, numbers)?),
+            Verb::All => Command::All(list(required(rest, "ALL 5,10,22")?, numbers)?),
+            Verb::Any => Command::Any(count("ANY", required(rest, "ANY 3")?)?),
+            Verb::Together => Command::Together(count("TOGETHER", required(rest, "TOGETHER 3")?)?),
+            Verb::Cancel => Command::Cancel(required(rest, "CANCEL <booking reference>")?),
+            Verb::Avail => bare(rest, "AVAIL", Command::Avail)?,
+            Verb::Stats => bare(rest, "STATS", Command::Stats)?,
+            Verb::Help => bare(rest, "HELP", Command::Help)?,
+            Verb::Quit => bare(rest, "QUIT", Command::Quit)?,
+        })
+    }
+}
+
+fn required<'a>(rest: &'a str, usage: &'static str) -> Result<&'a str, ParseError> {
+    if rest.is_empty() {
+        Err(ParseError::MissingArgument(usage))
+    } else {
+        Ok(rest)
+    }
+}
+
+fn bare<'a>(
+    rest: &str,
+    verb: &'static str,
+    command: Command<'a>,
+) -> Result<Command<'a>, ParseError> {
+    if rest.is_empty() {
+        Ok(command)
+    } else {
+        Err(ParseError::UnexpectedArgument(verb))
+    }
+}
+
+/// The original list: numbers separated by commas, each read like `int()`.
+fn list<'a>(text: &str, numbers: &'a mut Vec<Number>) -> Result<&'a [Number], ParseError> {
+    numbers.clear();
+    for piece in text.split(',') {
+        if piece.trim_matches(is_python_space).is_empty() {
+            return Err(ParseError::EmptyPiece);
+        }
+        match Number::parse(piece) {
+            Some(n) => numbers.push(n),
+            None => {
+                return Err(ParseError::NotANumber(quote(
+                    piece.trim_matches(is_python_space),
+                )));
+            }
+        }
+    }
+    Ok(numbers)
+}
+
+fn count(verb: &'static str, text: &str) -> Result<u64, ParseError> {
+    match Number::parse(text) {
+        Some(Number::Small {
+            negative: false,
+            magnitude,
+        }) if magnitude >= 1 => Ok(magnitude),
+        _ => Err(ParseError::BadCount(verb, quote(text))),
+    }
+}
+
+/// Client text made safe to echo inside one reply line: at most 32
+/// characters, control and non-ASCII characters escaped.
+pub(crate) fn quote(text: &str) -> String {
+    const MAX_CHARS: usize = 32;
+    let mut quoted: String = text
+        .chars()
+        .take(MAX_CHARS)
+        .flat_map(char::escape_default)
+        .collect();
+    if text.chars().nth(MAX_CHARS).is_some() {
+        quoted.push_str("...");
+    }
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(line: &[u8]) -> String {
+        let mut scratch = Vec::new();
+        match parse(line, &mut scratch) {
+            Ok(command) => format!("{command:?}"),
+            Err(e) => panic!("{line:?} failed: {e}"),
+        }
+    }
+
+    fn err(line: &[u8]) -> ParseError {
+        let mut scratch = Vec::new();
+        parse(line, &mut scratch).expect_err(&String::from_utf8_lossy(line))
+    }
+
+    fn seats(line: &[u8]) -> Vec<String> {
+        let mut scratch = Vec::new();
+        match parse(line, &mut scratch) {
+            Ok(Command::Original(list)) => list.iter().map(ToString::to_string).collect(),
+            other => panic!("{line:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn original_lists() {
+        assert_eq!(seats(b"5,10,22"), ["5", "10", "22"]);
+        assert_eq!(seats(b" 5 , 10 "), ["5", "10"]);
+        assert_eq!(seats(b"0,101,-3"), ["0", "101", "-3"]);
+        assert_eq!(seats(b"7,7"), ["7", "7"]);
+        assert_eq!(seats(b"+5,05,-0,-007,1_0"), ["5", "5", "0", "-7", "10"]);
+        assert_eq!(
+            seats(b"123456789012345678901234567890"),
+            ["123456789012345678901234567890"]
+        );
+        assert_eq!(seats(b"\t5\x0b,\x1c6\r"), ["5", "6"]);
+        assert_eq!(seats("5,\u{3000}6".as_bytes()), ["5", "6"]);
+    }
+
+    #[test]
+    fn verbs_in_any_case() {
+        assert_eq!(ok(b"book 5,6"), ok(b"BOOK 5,6"));
+        assert!(ok(b"Book 5, 6").starts_with("Book("));
+        assert!(ok(b"ALL\t1,2").starts_with("All("));
+        assert_eq!(ok(b"any 3"), "Any(3)");
+        assert_eq!(ok(b"together  +04"), "Together(4)");
+        assert_eq!(ok(b"CANCEL abc123"), "Cancel(\"abc123\")");
+        assert_eq!(ok(b"avail"), "Avail");
+        assert_eq!(ok(b" STATS "), "Stats");
+        assert_eq!(ok(b"Help"), "Help");
+        assert_eq!(ok(b"quit\r"), "Quit");
+    }
+
+    #[test]
+    fn bad_lists() {
+        assert_eq!(err(b""), ParseError::Empty);
+        assert_eq!(err(b"  \t "), ParseError::Empty);
+        assert_eq!(err(b"5,,6"), ParseError::EmptyPiece);
+        assert_eq!(err(b",5"), ParseError::EmptyPiece);
+        assert_eq!(err(b"5,"), ParseError::EmptyPiece);
+        assert_eq!(err(b","), ParseError::EmptyPiece);
+        assert_eq!(err(b"2.5"), ParseError::NotANumber("2.5".into()));
+        assert_eq!(err(b"+-5"), ParseError::NotANumber("+-5".into()));
+        assert_eq!(err(b"abc"), ParseError::NotANumber("abc".into()));
+        assert_eq!(err(b"abc,5"), ParseError::NotANumber("abc".into()));
+        assert_eq!(err(b"5, x "), ParseError::NotANumber("x".into()));
+        assert_eq!(err(b"5 6"), ParseError::NotANumber("5 6".into()));
+        assert_eq!(err(b"sair"), ParseError::NotANumber("sair".into()));
+    }
+
+    #[test]
+    fn bad_bytes() {
+        assert_eq!(err(b"5\0"), ParseError::ControlByte(0));
+        assert_eq!(err(b"\x1b[A"), ParseError::ControlByte(0x1b));
+        assert_eq!(err(b"5\x7f"), ParseError::ControlByte(0x7f));
+        assert_eq!(err(b"5,\xff"), ParseError::NotUtf8);
+        assert_eq!(err(b"\xc3"), ParseError::NotUtf8);
+    }
+
+    #[test]
+    fn bad_commands() {
+        assert_eq!(err(b"FOO 5"), ParseError::UnknownCommand("FOO".into()));
+        assert!(matches!(err(b"BOOK"), ParseError::MissingArgument(_)));
+        assert!(matches!(err(b"book   "), ParseError::MissingArgument(_)));
+        assert!(matches!(err(b"ANY"), ParseError::MissingArgument(_)));
+        assert!(matches!(err(b"TOGETHER"), ParseError::MissingArgument(_)));
+        assert!(matches!(err(b"CANCEL"), ParseError::MissingArgument(_)));
+        assert_eq!(err(b"ANY 0"), ParseError::BadCount("ANY", "0".into()));
+        assert_eq!(err(b"ANY -2"), ParseError::BadCount("ANY", "-2".into()));
+        assert_eq!(err(b"ANY x"), ParseError::BadCount("ANY", "x".into()));
+        assert_eq!(err(b"ANY 1,2"), ParseError::BadCount("ANY", "1,2".into()));
+        assert!(matches!(
+            err(b"TOGETHER 99999999999999999999999"),
+            ParseError::BadCount(..)
+        ));
+        assert_eq!(err(b"AVAIL 3"), ParseError::UnexpectedArgument("AVAIL"));
+        assert_eq!(err(b"quit now"), ParseError::UnexpectedArgument("QUIT"));
+        assert_eq!(err(b"BOOK 5,,6"), ParseError::EmptyPiece);
+        assert_eq!(err(b"ALL a"), ParseError::NotANumber("a".into()));
+    }
+
+    #[test]
+    fn error_codes_and_messages() {
+        assert_eq!(err(b"FOO 5").code(), "unknown-command");
+        assert_eq!(err(b"abc").code(), "bad-request");
+        assert_eq!(
+            err(b"abc").to_string(),
+            "'abc' is not a seat number (send seats like 5,10,22, or HELP)"
+        );
+    }
+
+    #[test]
+    fn echoed_text_is_bounded_and_escaped() {
+        let long = "x".repeat(1000);
+        let ParseError::NotANumber(quoted) = err(long.as_bytes()) else {
+            panic!("expected NotANumber");
+        };
+        assert_eq!(quoted.len(), 35);
+        let ParseError::NotANumber(quoted) = err("é'".as_bytes()) else {
+            panic!("expected NotANumber");
+        };
+        assert!(quoted.is_ascii() && !quoted.contains('\n'));
+    }
+
+    #[test]
+    fn scratch_is_reused() {
+        let mut scratch = Vec::new();
+        assert!(parse(b"1,2,3", &mut scratch).is_ok());
+        let Ok(Command::Original(list)) = parse(b"4", &mut scratch) else {
+            panic!("expected a list");
+        };
+        assert_eq!(list.len(), 1);
+    }
+}

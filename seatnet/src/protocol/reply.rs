@@ -1,0 +1,628 @@
+//! Every reply the server sends, written from this one place.
+//!
+//! A reply is written without its terminator; the connection adds `\n` when
+//! the request ended with one (see `docs/protocol.md`, "Framing").
+
+use std::fmt;
+use std::io::Write as _;
+use std::ops::Range;
+
+use seatcore::SeatMap;
+
+use super::number::{Number, push_u64};
+use super::parse::ParseError;
+use crate::inventory::BookingRef;
+
+/// At most this many ranges are listed by `AVAIL`, so its line stays
+/// bounded however fragmented the map is.
+pub const AVAIL_MAX_RANGES: usize = 256;
+
+/// What became of one seat of a per-seat request (original list or `BOOK`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatOutcome {
+    /// Free, and now reserved by this request.
+    Reserved,
+    /// Already reserved (by anyone, or by an earlier copy in this request).
+    Taken,
+    /// Not a seat: 0, negative, or above the seat count.
+    Invalid,
+}
+
+/// A set of seats to write, in whichever form the caller has it. Written as
+/// wire numbers (1-based) joined by `,`, runs as `a-b`, `-` when empty.
+#[derive(Debug, Clone, Copy)]
+pub enum SeatList<'a> {
+    /// Numbers as the client wrote them (already valid seats).
+    Wire(&'a [Number]),
+    /// Library seats (from 0), in order.
+    Library(&'a [u64]),
+    /// A run of library seats.
+    Range(&'a Range<u64>),
+}
+
+/// Server counters at one moment, for `STATS`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    /// Seat count.
+    pub seats: u64,
+    /// Free seats.
+    pub free: u64,
+    /// Reserved seats.
+    pub reserved: u64,
+    /// Open bookings (references that can be cancelled).
+    pub bookings: u64,
+    /// Connections open now (served or queued).
+    pub connections: u64,
+    /// Connections accepted since start.
+    pub accepted: u64,
+    /// Connections turned away as busy since start.
+    pub rejected: u64,
+    /// Requests answered since start.
+    pub requests: u64,
+    /// Requests answered with an `ERR` line since start.
+    pub errors: u64,
+}
+
+/// One reply, typed; [`Reply::write_to`] turns it into bytes.
+#[derive(Debug, Clone, Copy)]
+pub enum Reply<'a> {
+    /// The original reply: `Reservados: [..] | Indisponíveis/Inválidos: [..]`.
+    Original {
+        /// The request's numbers, in order.
+        numbers: &'a [Number],
+        /// One outcome per number.
+        outcomes: &'a [SeatOutcome],
+    },
+    /// `BOOK` that reserved something: `OK <ref> reserved=.. taken=.. invalid=..`.
+    Booked {
+        /// The new booking.
+        reference: BookingRef,
+        /// The request's numbers, in order.
+        numbers: &'a [Number],
+        /// One outcome per number.
+        outcomes: &'a [SeatOutcome],
+    },
+    /// `BOOK` that reserved nothing: `ERR none-reserved: taken=.. invalid=..`.
+    NoneReserved {
+        /// The request's numbers, in order.
+        numbers: &'a [Number],
+        /// One outcome per number.
+        outcomes: &'a [SeatOutcome],
+    },
+    /// `ALL`, `ANY`, `TOGETHER` succeeded: `OK <ref> seats=..`.
+    Seats {
+        /// The new booking.
+        reference: BookingRef,
+        /// Its seats.
+        seats: SeatList<'a>,
+    },
+    /// `CANCEL` succeeded: `OK cancelled <ref> seats=..`.
+    Cancelled {
+        /// The booking given back.
+        reference: BookingRef,
+        /// Its seats, now free.
+        seats: SeatList<'a>,
+    },
+    /// `ALL` found seats taken: `ERR conflict: taken=..` (library seats).
+    Conflict(&'a [u64]),
+    /// `ALL` named non-seats: `ERR invalid-seat: .. (seats are 1..N)`.
+    InvalidSeats {
+        /// The request's numbers; the invalid ones are written.
+        numbers: &'a [Number],
+        /// Seat count.
+        seats: u64,
+    },
+    /// `ALL` named a seat twice: `ERR duplicate-seat: ..` (library seat).
+    DuplicateSeat(u64),
+    /// `ANY` could not find enough seats.
+    NotEnoughAny {
+        /// Seats asked for.
+        requested: u64,
+        /// Seats free.
+        free: u64,
+    },
+    /// `TOGETHER` found no run long enough.
+    NotEnoughTogether {
+        /// Seats asked for.
+        requested: u64,
+        /// Seats free.
+        free: u64,
+    },
+    /// `CANCEL` of a reference nobody holds (text already made safe).
+    UnknownBooking(&'a str),
+    /// `AVAIL`: `OK free=.. total=.. seats=..`.
+    Avail(&'a SeatMap),
+    /// `STATS`.
+    Stats(StatsSnapshot),
+    /// `HELP`, for a map of this many seats.
+    Help(u64),
+    /// `QUIT`: `OK bye`.
+    Bye,
+    /// A request that could not be parsed.
+    BadRequest(&'a ParseError),
+    /// A line over the limit; the connection is closed after it.
+    LineTooLong(usize),
+    /// Every connection slot is taken; sent by the accept thread.
+    Busy(usize),
+}
+
+impl Reply<'_> {
+    /// Whether this is an `ERR` line (for the error counter).
+    #[must_use]
+    pub fn is_error(&self) -> bool {
+        !matches!(
+            self,
+            Reply::Original { .. }
+                | Reply::Booked { .. }
+                | Reply::Seats { .. }
+                | Reply::Cancelled { .. }
+                | Reply::Avail(_)
+                | Reply::Stats(_)
+                | Reply::Help(_)
+                | Reply::Bye
+        )
+    }
+
+    /// Appends the reply, without terminator, to `out`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use seatnet::protocol::{Number, Reply, SeatOutcome::*};
+    ///
+    /// let numbers = [Number::parse("5").unwrap(), Number::parse("22").unwrap()];
+    /// let mut out = Vec::new();
+    /// Reply::Original { numbers: &numbers, outcomes: &[Reserved, Taken] }.write_to(&mut out);
+    /// assert_eq!(out, "Reservados: [5] | Indisponíveis/Inválidos: [22]".as_bytes());
+    /// ```
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        match *self {
+            Reply::Original { numbers, outcomes } => {
+                out.extend_from_slice(b"Reservados: [");
+                python_list(out, numbers, outcomes, |o| o == SeatOutcome::Reserved);
+                out.extend_from_slice("] | Indisponíveis/Inválidos: [".as_bytes());
+                python_list(out, numbers, outcomes, |o| o != SeatOutcome::Reserved);
+                out.push(b']');
+            }
+            Reply::Booked {
+                reference,
+                numbers,
+                outcomes,
+            } => {
+                text(out, format_args!("OK {reference} reserved="));
+                outcome_list(out, numbers, outcomes, SeatOutcome::Reserved);
+                out.extend_from_slice(b" ");
+                taken_invalid(out, numbers, outcomes);
+            }
+            Reply::NoneReserved { numbers, outcomes } => {
+                out.extend_from_slice(b"ERR none-reserved: ");
+                taken_invalid(out, numbers, outcomes);
+            }
+            Reply::Seats { reference, seats } => {
+                text(out, format_args!("OK {reference} seats="));
+                seat_list(out, seats);
+            }
+            Reply::Cancelled { reference, seats } => {
+                text(out, format_args!("OK cancelled {reference} seats="));
+                seat_list(out, seats);
+            }
+            Reply::Conflict(taken) => {
+                out.extend_from_slice(b"ERR conflict: taken=");
+                seat_list(out, SeatList::Library(taken));
+            }
+            Reply::InvalidSeats { numbers, seats } => {
+                out.extend_from_slice(b"ERR invalid-seat: ");
+                let mut first = true;
+                for n in numbers.iter().filter(|n| n.wire_seat(seats).is_none()) {
+                    if !first {
+                        out.push(b',');
+                    }
+                    first = false;
+                    n.write_to(out);
+                }
+                text(out, format_args!(" (seats are 1..{seats})"));
+            }
+            Reply::DuplicateSeat(seat) => {
+                text(out, format_args!("ERR duplicate-seat: {}", seat + 1));
+            }
+            Reply::NotEnoughAny { requested, free } => text(
+                out,
+                format_args!("ERR not-enough: asked for {requested}, {free} free"),
+            ),
+            Reply::NotEnoughTogether { requested, free } => text(
+                out,
+                format_args!("ERR not-enough: no {requested} adjacent free seats ({free} free)"),
+            ),
+            Reply::UnknownBooking(reference) => {
+                text(out, format_args!("ERR unknown-booking: {reference}"));
+            }
+            Reply::Avail(map) => avail(out, map),
+            Reply::Stats(s) => text(
+                out,
+                format_args!(
+                    "OK seats={} free={} reserved={} bookings={} connections={} accepted={} rejected={} requests={} errors={}",
+                    s.seats,
+                    s.free,
+                    s.reserved,
+                    s.bookings,
+                    s.connections,
+                    s.accepted,
+                    s.rejected,
+                    s.requests,
+                    s.errors
+                ),
+            ),
+            Reply::Help(seats) => text(
+                out,
+                format_args!(
+                    "OK commands: 5,10,22 (original) | BOOK 5,10,22 | ALL 5,10,22 | ANY <n> | TOGETHER <n> | CANCEL <ref> | AVAIL | STATS | HELP | QUIT (seats are 1..{seats})"
+                ),
+            ),
+            Reply::Bye => out.extend_from_slice(b"OK bye"),
+            Reply::BadRequest(e) => text(out, format_args!("ERR {}: {e}", e.code())),
+            Reply::LineTooLong(max) => text(
+                out,
+                format_args!("ERR line-too-long: a request may be at most {max} bytes; closing"),
+            ),
+            Reply::Busy(max) => text(
+                out,
+                format_args!(
+                    "ERR busy: the server is serving its maximum of {max} connections; try again later"
+                ),
+            ),
+        }
+    }
+}
+
+/// Appends formatted text. Writing into a `Vec` cannot fail, so the
+/// `io::Result` carries nothing.
+fn text(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
+    let _ = out.write_fmt(args);
+}
+
+/// The numbers whose outcome passes `keep`, joined by `, ` (Python's list
+/// repr without brackets).
+fn python_list(
+    out: &mut Vec<u8>,
+    numbers: &[Number],
+    outcomes: &[SeatOutcome],
+    keep: impl Fn(SeatOutcome) -> bool,
+) {
+    let mut first = true;
+    for (n, _) in numbers.iter().zip(outcomes).filter(|(_, o)| keep(**o)) {
+        if !first {
+            out.extend_from_slice(b", ");
+        }
+        first = false;
+        n.write_to(out);
+    }
+}
+
+/// `taken=.. invalid=..` for `BOOK`.
+fn taken_invalid(out: &mut Vec<u8>, numbers: &[Number], outcomes: &[SeatOutcome]) {
+    out.extend_from_slice(b"taken=");
+    outcome_list(out, numbers, outcomes, SeatOutcome::Taken);
+    out.extend_from_slice(b" invalid=");
+    outcome_list(out, numbers, outcomes, SeatOutcome::Invalid);
+}
+
+/// The numbers with outcome `wanted`, joined by `,`, or `-`.
+fn outcome_list(
+    out: &mut Vec<u8>,
+    numbers: &[Number],
+    outcomes: &[SeatOutcome],
+    wanted: SeatOutcome,
+) {
+    let mut first = true;
+    for (n, _) in numbers.iter().zip(outcomes).filter(|(_, o)| **o == wanted) {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        n.write_to(out);
+    }
+    if first {
+        out.push(b'-');
+    }
+}
+
+fn seat_list(out: &mut Vec<u8>, seats: SeatList<'_>) {
+    let start = out.len();
+    match seats {
+        SeatList::Wire(numbers) => {
+            for (i, n) in numbers.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                n.write_to(out);
+            }
+        }
+        SeatList::Library(seats) => {
+            for (i, &seat) in seats.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                push_u64(out, seat + 1);
+            }
+        }
+        SeatList::Range(range) if !range.is_empty() => {
+            push_range(out, range.start, range.end - 1);
+        }
+        SeatList::Range(_) => {}
+    }
+    if out.len() == start {
+        out.push(b'-');
+    }
+}
+
+/// A run of library seats `first..=last` as wire seats: `a` or `a-b`.
+fn push_range(out: &mut Vec<u8>, first: u64, last: u64) {
+    push_u64(out, first + 1);
+    if last > first {
+        out.push(b'-');
+        push_u64(out, last + 1);
+    }
+}
+
+/// `OK free=.. total=.. seats=..`: the free seats as runs, at most
+/// [`AVAIL_MAX_RANGES`] of them, then `,...`. The count is of the seats the
+/// iteration saw, so the count and the list agree.
+fn avail(out: &mut Vec<u8>, map: &SeatMap) {
+    let mut ranges = Vec::new();
+    let mut listed = 0usize;
+    let mut truncated = false;
+    let mut free = 0u64;
+    let mut run: Option<(u64, u64)> = None;
+    let mut flush = |ranges: &mut Vec<u8>, first: u64, last: u64| {
+        if listed == AVAIL_MAX_RANGES {
+            truncated = true;
+            return;
+        }
+        if listed > 0 {
+            ranges.push(b',');
+        }
+        push_range(ranges, first, last);
+        listed += 1;
+    };
+    for seat in map.free_seats() {
+        free += 1;
+        run = match run {
+            Some((first, last)) if last + 1 == seat => Some((first, seat)),
+            Some((first, last)) => {
+                flush(&mut ranges, first, last);
+                Some((seat, seat))
+            }
+            None => Some((seat, seat)),
+        };
+    }
+    if let Some((first, last)) = run {
+        flush(&mut ranges, first, last);
+    }
+    if truncated {
+        ranges.extend_from_slice(b",...");
+    }
+    if ranges.is_empty() {
+        ranges.push(b'-');
+    }
+    text(
+        out,
+        format_args!("OK free={free} total={} seats=", map.capacity()),
+    );
+    out.extend_from_slice(&ranges);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SeatOutcome::*;
+    use super::*;
+    use crate::protocol::parse;
+
+    fn written(reply: Reply<'_>) -> String {
+        let mut out = Vec::new();
+        reply.write_to(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn numbers(list: &str) -> Vec<Number> {
+        list.split(',').map(|p| Number::parse(p).unwrap()).collect()
+    }
+
+    #[test]
+    fn original_reply_is_byte_exact() {
+        let cases = [
+            (
+                "1,2,3",
+                &[Reserved, Reserved, Reserved][..],
+                "Reservados: [1, 2, 3] | Indisponíveis/Inválidos: []",
+            ),
+            (
+                "2,3,4,5",
+                &[Taken, Taken, Reserved, Reserved],
+                "Reservados: [4, 5] | Indisponíveis/Inválidos: [2, 3]",
+            ),
+            (
+                "7,7",
+                &[Reserved, Taken],
+                "Reservados: [7] | Indisponíveis/Inválidos: [7]",
+            ),
+            (
+                "0,101,-3",
+                &[Invalid, Invalid, Invalid],
+                "Reservados: [] | Indisponíveis/Inválidos: [0, 101, -3]",
+            ),
+            (
+                " 05,-0,+9",
+                &[Reserved, Invalid, Reserved],
+                "Reservados: [5, 9] | Indisponíveis/Inválidos: [0]",
+            ),
+        ];
+        for (list, outcomes, expected) in cases {
+            let numbers = numbers(list);
+            assert_eq!(
+                written(Reply::Original {
+                    numbers: &numbers,
+                    outcomes
+                }),
+                expected
+            );
+        }
+        let numbers = numbers("5,10,22");
+        let reply = written(Reply::Original {
+            numbers: &numbers,
+            outcomes: &[Reserved, Reserved, Taken],
+        });
+        assert_eq!(reply.len(), 53);
+        assert_eq!(reply.chars().count(), 51);
+    }
+
+    #[test]
+    fn book_replies() {
+        let numbers = numbers("5,10,22,0");
+        let reference = BookingRef::from_raw(0xabc);
+        assert_eq!(
+            written(Reply::Booked {
+                reference,
+                numbers: &numbers,
+                outcomes: &[Reserved, Reserved, Taken, Invalid]
+            }),
+            "OK 00000000000000000000000000000abc reserved=5,10 taken=22 invalid=0"
+        );
+        assert_eq!(
+            written(Reply::Booked {
+                reference,
+                numbers: &numbers[..1],
+                outcomes: &[Reserved]
+            }),
+            "OK 00000000000000000000000000000abc reserved=5 taken=- invalid=-"
+        );
+        assert_eq!(
+            written(Reply::NoneReserved {
+                numbers: &numbers[2..],
+                outcomes: &[Taken, Invalid]
+            }),
+            "ERR none-reserved: taken=22 invalid=0"
+        );
+    }
+
+    #[test]
+    fn seat_lists() {
+        let reference = BookingRef::from_raw(1);
+        let r = "00000000000000000000000000000001";
+        let wire = numbers("5,10,22");
+        assert_eq!(
+            written(Reply::Seats {
+                reference,
+                seats: SeatList::Wire(&wire)
+            }),
+            format!("OK {r} seats=5,10,22")
+        );
+        assert_eq!(
+            written(Reply::Seats {
+                reference,
+                seats: SeatList::Library(&[0, 1, 2])
+            }),
+            format!("OK {r} seats=1,2,3")
+        );
+        assert_eq!(
+            written(Reply::Seats {
+                reference,
+                seats: SeatList::Range(&(11..16))
+            }),
+            format!("OK {r} seats=12-16")
+        );
+        assert_eq!(
+            written(Reply::Cancelled {
+                reference,
+                seats: SeatList::Range(&(4..5))
+            }),
+            format!("OK cancelled {r} seats=5")
+        );
+        assert_eq!(
+            written(Reply::Conflict(&[21, 22])),
+            "ERR conflict: taken=22,23"
+        );
+    }
+
+    #[test]
+    fn error_replies() {
+        let numbers = numbers("5,0,101,-3,99999999999999999999999");
+        assert_eq!(
+            written(Reply::InvalidSeats {
+                numbers: &numbers,
+                seats: 100
+            }),
+            "ERR invalid-seat: 0,101,-3,99999999999999999999999 (seats are 1..100)"
+        );
+        assert_eq!(written(Reply::DuplicateSeat(4)), "ERR duplicate-seat: 5");
+        assert_eq!(
+            written(Reply::NotEnoughAny {
+                requested: 5,
+                free: 3
+            }),
+            "ERR not-enough: asked for 5, 3 free"
+        );
+        assert_eq!(
+            written(Reply::NotEnoughTogether {
+                requested: 5,
+                free: 3
+            }),
+            "ERR not-enough: no 5 adjacent free seats (3 free)"
+        );
+        assert_eq!(
+            written(Reply::UnknownBooking("xyz")),
+            "ERR unknown-booking: xyz"
+        );
+        let mut scratch = Vec::new();
+        let e = parse(b"abc", &mut scratch).unwrap_err();
+        assert_eq!(
+            written(Reply::BadRequest(&e)),
+            "ERR bad-request: 'abc' is not a seat number (send seats like 5,10,22, or HELP)"
+        );
+        assert!(written(Reply::LineTooLong(4096)).starts_with("ERR line-too-long: "));
+        assert!(written(Reply::Busy(2)).starts_with("ERR busy: "));
+        assert!(Reply::Busy(2).is_error() && !Reply::Bye.is_error());
+    }
+
+    #[test]
+    fn avail_lists_runs_and_truncates() {
+        let map = SeatMap::new(100).unwrap();
+        assert_eq!(
+            written(Reply::Avail(&map)),
+            "OK free=100 total=100 seats=1-100"
+        );
+        map.reserve_all(&[4, 9, 10]).unwrap();
+        assert_eq!(
+            written(Reply::Avail(&map)),
+            "OK free=97 total=100 seats=1-4,6-9,12-100"
+        );
+        let full = SeatMap::new(3).unwrap();
+        full.reserve_all(&[0, 1, 2]).unwrap();
+        assert_eq!(written(Reply::Avail(&full)), "OK free=0 total=3 seats=-");
+        let checkered = SeatMap::new(1000).unwrap();
+        let odd: Vec<u64> = (0..1000).filter(|s| s % 2 == 1).collect();
+        checkered.reserve_all(&odd).unwrap();
+        let line = written(Reply::Avail(&checkered));
+        assert!(line.starts_with("OK free=500 total=1000 seats=1,3,5,"));
+        assert!(line.ends_with(",511,..."), "{line}");
+        assert_eq!(line.matches(',').count(), AVAIL_MAX_RANGES);
+    }
+
+    #[test]
+    fn stats_help_bye() {
+        let s = StatsSnapshot {
+            seats: 100,
+            free: 97,
+            reserved: 3,
+            bookings: 2,
+            connections: 1,
+            requests: 12,
+            ..Default::default()
+        };
+        assert_eq!(
+            written(Reply::Stats(s)),
+            "OK seats=100 free=97 reserved=3 bookings=2 connections=1 accepted=0 rejected=0 requests=12 errors=0"
+        );
+        assert!(written(Reply::Help(100)).starts_with("OK commands: "));
+        assert_eq!(written(Reply::Bye), "OK bye");
+    }
+}
