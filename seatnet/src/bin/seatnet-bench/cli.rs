@@ -1,0 +1,270 @@
+//! Command line, checked into a [`Plan`] before anything is started.
+
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+/// Exit codes, as documented in `--help`.
+pub(crate) mod exit {
+    /// Every request answered, no seat granted twice.
+    pub(crate) const OK: u8 = 0;
+    /// A seat was granted twice (or a seat off the map was granted).
+    pub(crate) const DOUBLE_GRANT: u8 = 1;
+    /// Bad command line, a refused target, or no connection.
+    pub(crate) const SETUP: u8 = 2;
+    /// The run finished but some requests failed (timeouts, closed
+    /// connections, `ERR` or malformed replies).
+    pub(crate) const ERRORS: u8 = 3;
+}
+
+const AFTER_HELP: &str = "\
+Only loopback targets are accepted: this tool must never load another host.
+
+Exit codes:
+  0  every request answered and no seat granted twice
+  1  double-grant check failed
+  2  bad command line, non-loopback target, or cannot connect
+  3  finished with errors (timeouts, closed connections, bad replies)";
+
+/// How requests are delimited on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Framing {
+    /// The original's: no terminator, one request in flight.
+    Original,
+    /// seatnet's native: one request per `\n`-terminated line.
+    Newline,
+}
+
+impl fmt::Display for Framing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Original => "original",
+            Self::Newline => "newline",
+        })
+    }
+}
+
+/// Which server to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Target {
+    /// seatnet-server at --host/--port (or in-process with --spawn).
+    Ours,
+    /// The in-process port of the original design only.
+    Baseline,
+}
+
+/// Load generator for seat servers, with a double-grant check.
+///
+/// Opens C connections to a seat server and sends random reservation
+/// requests in the original form (`5,10,22`) as fast as replies come back,
+/// for a bounded time or number of requests. Reports throughput, latency
+/// percentiles and whether any seat was granted twice.
+#[derive(Debug, Parser)]
+#[command(version, after_help = AFTER_HELP)]
+pub(crate) struct Args {
+    /// Target host (must resolve to a loopback address).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Target port.
+    #[arg(long, default_value_t = 12345)]
+    port: u16,
+    /// Concurrent connections.
+    #[arg(short, long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    connections: u32,
+    /// Seconds of measured load (default 5 when --requests is not given).
+    #[arg(short, long, value_parser = parse_seconds)]
+    duration: Option<f64>,
+    /// Measured requests in total (the run also stops at --duration, or
+    /// after 60 s when only --requests is given).
+    #[arg(short = 'n', long, value_parser = clap::value_parser!(u64).range(1..))]
+    requests: Option<u64>,
+    /// Request framing.
+    #[arg(long, value_enum, default_value_t = Framing::Original)]
+    framing: Framing,
+    /// Requests in flight per connection (newline framing only).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pipeline: u32,
+    /// Seat numbers per request.
+    #[arg(short = 'k', long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    seats_per_request: u32,
+    /// The server's seat count: requests pick seats in 1..=S.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    seats: u64,
+    /// Seconds of unmeasured load before measuring.
+    #[arg(long, default_value_t = 0.5, value_parser = parse_warmup)]
+    warmup: f64,
+    /// Driver threads, each multiplexing its share of the connections.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+    threads: u32,
+    /// Seconds a connection may wait for a reply before it counts as an
+    /// error and is closed.
+    #[arg(long, default_value_t = 5.0, value_parser = parse_seconds)]
+    timeout: f64,
+    /// Seed of the random seat choice (default: random).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Also run the same load against an in-process port of the original
+    /// design (thread per connection, one global mutex) and print the ratio.
+    #[arg(long)]
+    baseline: bool,
+    /// Which server to load.
+    #[arg(long, value_enum, default_value_t = Target::Ours)]
+    target: Target,
+    /// Start a seatnet server in-process on 127.0.0.1:0 instead of loading
+    /// --host/--port.
+    #[arg(long)]
+    spawn: bool,
+    /// Print the results as JSON on stdout (the text goes to stderr).
+    #[arg(long)]
+    json: bool,
+    /// Print no progress line.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// Everything a run needs, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    /// Where "ours" lives, unless spawned.
+    pub(crate) ours: Option<SocketAddr>,
+    pub(crate) spawn: bool,
+    pub(crate) run_ours: bool,
+    pub(crate) run_baseline: bool,
+    pub(crate) load: Load,
+    pub(crate) threads: u32,
+    pub(crate) json: bool,
+    pub(crate) quiet: bool,
+}
+
+/// The workload, the same for every target.
+#[derive(Debug, Clone)]
+pub(crate) struct Load {
+    pub(crate) connections: u32,
+    pub(crate) framing: Framing,
+    pub(crate) pipeline: u32,
+    pub(crate) seats_per_request: u32,
+    pub(crate) seats: u64,
+    pub(crate) warmup: Duration,
+    pub(crate) duration: Duration,
+    pub(crate) requests: Option<u64>,
+    pub(crate) timeout: Duration,
+    pub(crate) seed: u64,
+}
+
+/// Cap on a run bounded only by --requests.
+const REQUESTS_ONLY_CAP: Duration = Duration::from_secs(60);
+
+impl Args {
+    /// Checks the flags against each other and resolves the target.
+    pub(crate) fn plan(&self) -> Result<Plan, String> {
+        if self.framing == Framing::Original && self.pipeline > 1 {
+            return Err(
+                "--pipeline needs --framing newline: the original framing has no \
+                 request boundaries, so only one request may be in flight"
+                    .into(),
+            );
+        }
+        let run_ours = self.target == Target::Ours;
+        let run_baseline = self.baseline || self.target == Target::Baseline;
+        let ours = if run_ours && !self.spawn {
+            Some(loopback(&self.host, self.port)?)
+        } else {
+            None
+        };
+        let duration = match (self.duration, self.requests) {
+            (Some(d), _) => Duration::from_secs_f64(d),
+            (None, Some(_)) => REQUESTS_ONLY_CAP,
+            (None, None) => Duration::from_secs(5),
+        };
+        Ok(Plan {
+            ours,
+            spawn: self.spawn,
+            run_ours,
+            run_baseline,
+            load: Load {
+                connections: self.connections,
+                framing: self.framing,
+                pipeline: self.pipeline,
+                seats_per_request: self.seats_per_request,
+                seats: self.seats,
+                warmup: Duration::from_secs_f64(self.warmup),
+                duration,
+                requests: self.requests,
+                timeout: Duration::from_secs_f64(self.timeout),
+                seed: self.seed.unwrap_or_else(|| fastrand::u64(..)),
+            },
+            threads: self.threads.min(self.connections),
+            json: self.json,
+            quiet: self.quiet,
+        })
+    }
+}
+
+/// Resolves `host:port` and refuses anything that is not loopback.
+pub(crate) fn loopback(host: &str, port: u16) -> Result<SocketAddr, String> {
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect();
+    if let Some(outside) = addrs.iter().find(|a| !a.ip().is_loopback()) {
+        return Err(format!(
+            "refusing to load {host} ({}): seatnet-bench only ever loads loopback addresses",
+            outside.ip()
+        ));
+    }
+    addrs
+        .first()
+        .copied()
+        .ok_or_else(|| format!("{host} resolves to no address"))
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 3600.0 => Ok(s),
+        _ => Err("expected seconds, more than 0 and at most 3600".into()),
+    }
+}
+
+fn parse_warmup(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if (0.0..=600.0).contains(&s) => Ok(s),
+        _ => Err("expected seconds between 0 and 600".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_names_and_addresses_are_accepted() {
+        assert!(loopback("127.0.0.1", 1).is_ok());
+        assert!(loopback("::1", 1).is_ok());
+    }
+
+    #[test]
+    fn other_addresses_are_refused() {
+        let err = loopback("10.1.2.3", 1).unwrap_err();
+        assert!(err.contains("only ever loads loopback"), "{err}");
+        assert!(loopback("0.0.0.0", 1).is_err());
+    }
+
+    #[test]
+    fn pipelining_the_original_framing_is_refused() {
+        let args = Args::parse_from(["bench", "--pipeline", "4"]);
+        assert!(args.plan().unwrap_err().contains("--framing newline"));
+        let args = Args::parse_from(["bench", "--pipeline", "4", "--framing", "newline"]);
+        assert_eq!(args.plan().unwrap().load.pipeline, 4);
+    }
+
+    #[test]
+    fn runs_are_always_bounded() {
+        let plan = Args::parse_from(["bench"]).plan().unwrap();
+        assert_eq!(plan.load.duration, Duration::from_secs(5));
+        let plan = Args::parse_from(["bench", "-n", "10"]).plan().unwrap();
+        assert_eq!(plan.load.duration, REQUESTS_ONLY_CAP);
+        assert_eq!(plan.load.requests, Some(10));
+    }
+}
