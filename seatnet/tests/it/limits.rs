@@ -1,0 +1,114 @@
+//! Limits: over-long lines, idle timeout, the connection limit, queueing.
+
+use std::time::Duration;
+
+use seatnet::Config;
+
+use crate::support::{LineClient, TestServer};
+
+#[test]
+fn an_over_long_line_gets_an_error_then_close() {
+    let server = TestServer::start(Config {
+        threads: 2,
+        max_line: 64,
+        ..Config::default()
+    });
+    let mut client = server.line_client();
+    assert_eq!(
+        client.ask("1"),
+        "Reservados: [1] | Indisponíveis/Inválidos: []"
+    );
+    let mut line = "2,".repeat(40);
+    line.push_str("2\n");
+    client.send(line.as_bytes());
+    assert_eq!(
+        client.line(),
+        "ERR line-too-long: a request may be at most 64 bytes; closing"
+    );
+    assert!(client.is_closed());
+    // The server itself goes on.
+    assert_eq!(
+        server.line_client().ask("3"),
+        "Reservados: [3] | Indisponíveis/Inválidos: []"
+    );
+}
+
+#[test]
+fn endless_bytes_without_newline_are_cut_off() {
+    let server = TestServer::start(Config {
+        threads: 2,
+        max_line: 100,
+        ..Config::default()
+    });
+    let mut client = server.line_client();
+    client.ask("1");
+    // Line mode: the server waits for a newline that never comes, and must
+    // give up once the partial line is over the limit.
+    let chunk = vec![b'7'; 1000];
+    for _ in 0..5 {
+        if std::io::Write::write_all(&mut client.writer, &chunk).is_err() {
+            break; // already closed on us
+        }
+    }
+    assert!(client.line().starts_with("ERR line-too-long: "));
+    assert!(client.is_closed());
+}
+
+#[test]
+fn an_idle_client_is_disconnected() {
+    let server = TestServer::start(Config {
+        threads: 2,
+        idle_timeout: Duration::from_millis(300),
+        ..Config::default()
+    });
+    let mut client = server.line_client();
+    assert_eq!(
+        client.ask("1"),
+        "Reservados: [1] | Indisponíveis/Inválidos: []"
+    );
+    // Say nothing: the server must close (our read timeout is far longer).
+    assert!(client.is_closed());
+}
+
+#[test]
+fn the_client_over_the_limit_is_told_busy() {
+    let server = TestServer::start(Config {
+        threads: 2,
+        max_conns: Some(2),
+        ..Config::default()
+    });
+    let mut first = server.line_client();
+    let mut second = server.line_client();
+    // Both admitted and being served.
+    assert!(first.ask("1").starts_with("Reservados: [1]"));
+    assert!(second.ask("2").starts_with("Reservados: [2]"));
+    let mut third = server.line_client();
+    assert_eq!(
+        third.line(),
+        "ERR busy: the server is serving its maximum of 2 connections; try again later"
+    );
+    assert!(third.is_closed());
+    // The admitted ones are unaffected.
+    assert!(first.ask("3").starts_with("Reservados: [3]"));
+    let stats = second.ask("STATS");
+    assert_eq!(crate::support::field(&stats, "rejected"), "1");
+}
+
+#[test]
+fn connections_beyond_the_workers_wait_their_turn() {
+    let server = TestServer::start(Config {
+        threads: 1,
+        max_conns: Some(2),
+        ..Config::default()
+    });
+    let mut first = server.line_client();
+    assert!(first.ask("1").starts_with("Reservados: [1]"));
+    // Queued: connected, but no worker until the first leaves.
+    let mut second = LineClient::connect(server.addr);
+    second.send(b"2\n");
+    assert_eq!(first.ask("QUIT"), "OK bye");
+    assert_eq!(
+        second.line(),
+        "Reservados: [2] | Indisponíveis/Inválidos: []"
+    );
+}

@@ -1,0 +1,20 @@
+//! Integration tests: a real `Server` on 127.0.0.1 port 0 for each test,
+//! real TCP clients, every read under a timeout.
+//!
+//! - `support`: starting and stopping servers, clients of both kinds;
+//! - `original`: byte-exact compatibility with the original client;
+//! - `framing`: newline lines, pipelining, line mode;
+//! - `errors`: every bad input gets a clear error, the connection goes on;
+//! - `commands`: BOOK, ALL, ANY, TOGETHER, CANCEL, AVAIL, STATS, HELP, QUIT;
+//! - `concurrency`: many clients racing, no seat granted twice;
+//! - `limits`: over-long lines, idle timeout, busy, queueing;
+//! - `shutdown`: the library handle and the binary's SIGTERM.
+
+mod commands;
+mod concurrency;
+mod errors;
+mod framing;
+mod limits;
+mod original;
+mod shutdown;
+mod support;
