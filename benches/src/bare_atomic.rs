@@ -83,13 +83,13 @@ impl SeatStore for BareAtomic {
         })
     }
 
-    fn reserve_each(&self, seats: &[u64]) -> usize {
+    fn reserve_each(&self, seats: &[u64]) -> Vec<bool> {
         // One RMW per seat: the bare minimum of code, not of operations.
-        seats.iter().filter(|&&seat| self.reserve(seat)).count()
+        seats.iter().map(|&seat| self.reserve(seat)).collect()
     }
 
-    fn release_each(&self, seats: &[u64]) -> usize {
-        seats.iter().filter(|&&seat| self.release(seat)).count()
+    fn release_each(&self, seats: &[u64]) -> Vec<bool> {
+        seats.iter().map(|&seat| self.release(seat)).collect()
     }
 
     fn reserve_any(&self, n: u64) -> Option<Vec<u64>> {

@@ -22,7 +22,7 @@ const BITS: u64 = 64;
 /// let store = LockedBitset::with_capacity(70);
 /// assert!(store.reserve(65));
 /// assert!(!store.reserve(70));
-/// assert_eq!(store.reserve_each(&[65, 66, 66]), 1);
+/// assert_eq!(store.reserve_each(&[65, 66, 66]), [false, true, false]);
 /// assert_eq!(store.reserve_any(68), Some((0..65).chain(67..70).collect()));
 /// ```
 #[derive(Debug)]
@@ -80,28 +80,32 @@ impl SeatStore for LockedBitset {
         was_reserved
     }
 
-    fn reserve_each(&self, seats: &[u64]) -> usize {
+    fn reserve_each(&self, seats: &[u64]) -> Vec<bool> {
         let mut words = self.words.lock();
-        let mut won = 0;
-        for (word, mask) in seats.iter().filter_map(|&s| self.locate(s)) {
-            if words[word] & mask == 0 {
-                words[word] |= mask;
-                won += 1;
-            }
-        }
-        won
+        seats
+            .iter()
+            .map(|&seat| {
+                self.locate(seat).is_some_and(|(word, mask)| {
+                    let was_free = words[word] & mask == 0;
+                    words[word] |= mask;
+                    was_free
+                })
+            })
+            .collect()
     }
 
-    fn release_each(&self, seats: &[u64]) -> usize {
+    fn release_each(&self, seats: &[u64]) -> Vec<bool> {
         let mut words = self.words.lock();
-        let mut freed = 0;
-        for (word, mask) in seats.iter().filter_map(|&s| self.locate(s)) {
-            if words[word] & mask != 0 {
-                words[word] &= !mask;
-                freed += 1;
-            }
-        }
-        freed
+        seats
+            .iter()
+            .map(|&seat| {
+                self.locate(seat).is_some_and(|(word, mask)| {
+                    let was_reserved = words[word] & mask != 0;
+                    words[word] &= !mask;
+                    was_reserved
+                })
+            })
+            .collect()
     }
 
     fn reserve_any(&self, n: u64) -> Option<Vec<u64>> {

@@ -19,7 +19,7 @@ use crate::store::SeatStore;
 /// let store = StdMutexSeats::with_capacity(4);
 /// assert!(store.reserve(0));
 /// assert_eq!(store.reserve_any(3), Some(vec![1, 2, 3]));
-/// assert_eq!(store.release_each(&[0, 1, 9]), 2);
+/// assert_eq!(store.release_each(&[0, 1, 9]), [true, true, false]);
 /// ```
 #[derive(Debug)]
 pub struct StdMutexSeats {
@@ -72,33 +72,33 @@ impl SeatStore for StdMutexSeats {
         }
     }
 
-    fn reserve_each(&self, seats: &[u64]) -> usize {
+    fn reserve_each(&self, seats: &[u64]) -> Vec<bool> {
         // The original's loop: one lock for the whole request.
         let mut map = self.seats();
-        let mut won = 0;
-        for &seat in seats {
-            if let Some(slot) = index(seat).and_then(|i| map.get_mut(i))
-                && !*slot
-            {
-                *slot = true;
-                won += 1;
-            }
-        }
-        won
+        seats
+            .iter()
+            .map(|&seat| match index(seat).and_then(|i| map.get_mut(i)) {
+                Some(slot) if !*slot => {
+                    *slot = true;
+                    true
+                }
+                _ => false,
+            })
+            .collect()
     }
 
-    fn release_each(&self, seats: &[u64]) -> usize {
+    fn release_each(&self, seats: &[u64]) -> Vec<bool> {
         let mut map = self.seats();
-        let mut freed = 0;
-        for &seat in seats {
-            if let Some(slot) = index(seat).and_then(|i| map.get_mut(i))
-                && *slot
-            {
-                *slot = false;
-                freed += 1;
-            }
-        }
-        freed
+        seats
+            .iter()
+            .map(|&seat| match index(seat).and_then(|i| map.get_mut(i)) {
+                Some(slot) if *slot => {
+                    *slot = false;
+                    true
+                }
+                _ => false,
+            })
+            .collect()
     }
 
     fn reserve_any(&self, n: u64) -> Option<Vec<u64>> {

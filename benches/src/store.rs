@@ -5,9 +5,9 @@ use seatcore::{ReleaseOutcome, ReserveOutcome, SeatMap};
 
 /// A seat inventory shared by threads: the common ground of the benchmarks.
 ///
-/// Results are reduced to what a caller needs to go on (won or not, how
-/// many), so no contender is charged for building a report the others skip;
-/// seatcore still pays for the per-seat outcome vector its API returns.
+/// Results are what a caller needs to go on: won or not, per seat for the
+/// list forms (the original protocol reports every seat), so every
+/// contender builds the same report.
 ///
 /// # Examples
 ///
@@ -17,7 +17,7 @@ use seatcore::{ReleaseOutcome, ReserveOutcome, SeatMap};
 /// let store = StdMutexSeats::with_capacity(10);
 /// assert!(store.reserve(3));
 /// assert!(!store.reserve(3));
-/// assert_eq!(store.reserve_each(&[3, 4, 4]), 1);
+/// assert_eq!(store.reserve_each(&[3, 4, 4]), [false, true, false]);
 /// assert_eq!(store.reserve_any(9), None); // 8 free
 /// assert_eq!(store.reserve_any(2), Some(vec![0, 1]));
 /// ```
@@ -39,11 +39,12 @@ pub trait SeatStore: Send + Sync + 'static {
     fn release(&self, seat: u64) -> bool;
 
     /// Reserves every free seat of `seats` (the original's per-seat
-    /// semantics); how many this call won.
-    fn reserve_each(&self, seats: &[u64]) -> usize;
+    /// semantics); per seat, in request order, whether this call won it.
+    fn reserve_each(&self, seats: &[u64]) -> Vec<bool>;
 
-    /// Releases every reserved seat of `seats`; how many it freed.
-    fn release_each(&self, seats: &[u64]) -> usize;
+    /// Releases every reserved seat of `seats`; per seat, whether this call
+    /// freed it.
+    fn release_each(&self, seats: &[u64]) -> Vec<bool>;
 
     /// Reserves `n` free seats wherever they are, or none.
     fn reserve_any(&self, n: u64) -> Option<Vec<u64>>;
@@ -66,18 +67,19 @@ impl SeatStore for SeatMap {
         SeatMap::release(self, seat).is_ok()
     }
 
-    fn reserve_each(&self, seats: &[u64]) -> usize {
+    fn reserve_each(&self, seats: &[u64]) -> Vec<bool> {
+        // One byte to one byte: the collect reuses the outcomes' buffer.
         SeatMap::reserve_each(self, seats)
             .into_iter()
-            .filter(|outcome| *outcome == ReserveOutcome::Reserved)
-            .count()
+            .map(ReserveOutcome::is_reserved)
+            .collect()
     }
 
-    fn release_each(&self, seats: &[u64]) -> usize {
+    fn release_each(&self, seats: &[u64]) -> Vec<bool> {
         SeatMap::release_each(self, seats)
             .into_iter()
-            .filter(|outcome| *outcome == ReleaseOutcome::Released)
-            .count()
+            .map(ReleaseOutcome::is_released)
+            .collect()
     }
 
     fn reserve_any(&self, n: u64) -> Option<Vec<u64>> {
