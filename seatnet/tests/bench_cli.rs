@@ -1,0 +1,237 @@
+//! `seatnet-bench` end to end: short runs bounded in count and time, with
+//! no timing assertions; only the outcome and the double-grant check.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs the bench with a hard bound on time and quiet progress.
+fn bench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seatnet-bench"))
+        .args([
+            "--quiet",
+            "--warmup",
+            "0",
+            "--duration",
+            "10",
+            "--timeout",
+            "5",
+        ])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run seatnet-bench")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_short_run_against_the_baseline_passes_the_check() {
+    let out = bench(&["--target", "baseline", "-n", "200", "-c", "4"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("requests  200 in"), "{text}");
+    assert!(text.contains("double-grant check: OK ("), "{text}");
+}
+
+#[test]
+fn spawn_and_baseline_in_one_run_report_both_and_the_ratio() {
+    let out = bench(&["--spawn", "--baseline", "-n", "200", "-c", "4"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("== ours ("), "{text}");
+    assert!(text.contains("== baseline ("), "{text}");
+    assert_eq!(
+        text.matches("double-grant check: OK (").count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains("== ours / baseline: throughput "), "{text}");
+}
+
+#[test]
+fn pipelined_newline_framing_against_seatnet_server() {
+    let server = RealServer::start();
+    let port = server.port.to_string();
+    let out = bench(&[
+        "--port",
+        &port,
+        "--framing",
+        "newline",
+        "--pipeline",
+        "8",
+        "-n",
+        "400",
+        "-c",
+        "4",
+        "--threads",
+        "2",
+        "--seats-per-request",
+        "3",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("newline framing, pipeline 8"), "{text}");
+    assert!(text.contains("double-grant check: OK ("), "{text}");
+}
+
+#[test]
+fn json_output_carries_the_results() {
+    let out = bench(&["--target", "baseline", "-n", "50", "-c", "2", "--json"]);
+    let json = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{json}{}", stderr(&out));
+    assert!(
+        json.starts_with("{\"runs\":[{\"target\":\"baseline\""),
+        "{json}"
+    );
+    assert!(json.contains("\"requests\":50,"), "{json}");
+    assert!(json.contains("\"double_grant_ok\":true"), "{json}");
+    assert!(stderr(&out).contains("double-grant check: OK"));
+}
+
+#[test]
+fn a_server_that_sells_a_seat_twice_fails_the_check() {
+    let server = LyingServer::start();
+    let port = server.addr.port().to_string();
+    let out = bench(&["--port", &port, "-n", "20", "-c", "2"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(text.contains("double-grant check: FAILED"), "{text}");
+    assert!(text.contains("seat 7 granted twice"), "{text}");
+}
+
+#[test]
+fn non_loopback_targets_are_refused_before_any_traffic() {
+    // 192.0.2.0/24 is reserved for documentation: nothing is sent anyway.
+    let out = bench(&["--host", "192.0.2.1", "-n", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("only ever loads loopback"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn pipelining_the_original_framing_is_refused() {
+    let out = bench(&["--target", "baseline", "--pipeline", "4", "-n", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--framing newline"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Answers every request by granting seat 7 again: a broken server.
+struct LyingServer {
+    addr: SocketAddr,
+    stopping: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LyingServer {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("local address");
+        let stopping = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stopping);
+        let thread = thread::spawn(move || {
+            let mut conns = Vec::new();
+            for stream in listener.incoming() {
+                // Acquire pairs with the Release store in `drop`.
+                if flag.load(Ordering::Acquire) {
+                    break;
+                }
+                if let Ok(stream) = stream {
+                    conns.push(thread::spawn(move || lie(stream)));
+                }
+            }
+            for conn in conns {
+                let _ = conn.join();
+            }
+        });
+        Self {
+            addr,
+            stopping,
+            thread: Some(thread),
+        }
+    }
+}
+
+fn lie(mut stream: TcpStream) {
+    // Bounded: the bench closes its connections when done; the timeout
+    // covers a bench that died.
+    let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
+    let mut buf = [0u8; 1024];
+    while let Ok(1..) = stream.read(&mut buf) {
+        let reply = "Reservados: [7] | Indisponíveis/Inválidos: []";
+        if stream.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+impl Drop for LyingServer {
+    fn drop(&mut self) {
+        // Release pairs with the acceptor's Acquire load after `accept`.
+        self.stopping.store(true, Ordering::Release);
+        let _ = TcpStream::connect(self.addr);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The real `seatnet-server`, on a free port, killed on drop.
+struct RealServer {
+    child: Child,
+    port: u16,
+}
+
+impl RealServer {
+    fn start() -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_seatnet-server"))
+            .args(["--host", "127.0.0.1", "--port", "0", "--quiet"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start seatnet-server");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let Ok(line) = rx.recv_timeout(IO_TIMEOUT) else {
+            let _ = child.kill();
+            panic!("seatnet-server printed no startup line");
+        };
+        let port = line
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix("127.0.0.1:"))
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("no port in startup line {line:?}"));
+        Self { child, port }
+    }
+}
+
+impl Drop for RealServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,331 @@
+//! `seatnet-client` end to end: one-shot and interactive modes against a
+//! fake of the original server and against the real `seatnet-server`.
+//!
+//! Every server binds 127.0.0.1 port 0 and is stopped at the end; every
+//! client runs with `--timeout`, and the one pipe read without a timeout
+//! of its own goes through a channel with one.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The original server's wire behaviour, in miniature: one `read` is one
+/// request, the reply has no newline, unparsable input closes the
+/// connection with no reply. Serves one connection at a time.
+struct FakeOriginal {
+    addr: SocketAddr,
+    stopping: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeOriginal {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("local address");
+        let stopping = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stopping);
+        let thread = thread::spawn(move || {
+            let mut seats = [false; 101];
+            for stream in listener.incoming() {
+                // Acquire pairs with the Release store in `drop`.
+                if flag.load(Ordering::Acquire) {
+                    return;
+                }
+                if let Ok(stream) = stream {
+                    serve_original(stream, &mut seats);
+                }
+            }
+        });
+        Self {
+            addr,
+            stopping,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for FakeOriginal {
+    fn drop(&mut self) {
+        // Release pairs with the acceptor's Acquire load after `accept`.
+        self.stopping.store(true, Ordering::Release);
+        let _ = TcpStream::connect(self.addr);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve_original(mut stream: TcpStream, seats: &mut [bool; 101]) {
+    let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
+    let mut buf = [0u8; 1024];
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let text = String::from_utf8_lossy(&buf[..n]);
+        let numbers: Result<Vec<i64>, _> = text
+            .trim()
+            .split(',')
+            .map(|p| p.trim().parse::<i64>())
+            .collect();
+        let Ok(numbers) = numbers else {
+            let _ = stream.shutdown(Shutdown::Both);
+            return;
+        };
+        let (mut reserved, mut refused) = (Vec::new(), Vec::new());
+        for n in numbers {
+            match usize::try_from(n) {
+                Ok(i) if (1..=100).contains(&i) && !seats[i] => {
+                    seats[i] = true;
+                    reserved.push(n);
+                }
+                _ => refused.push(n),
+            }
+        }
+        let reply = format!("Reservados: {reserved:?} | Indisponíveis/Inválidos: {refused:?}");
+        if stream.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// The real `seatnet-server`, on a free port, killed on drop.
+struct RealServer {
+    child: Child,
+    port: u16,
+}
+
+impl RealServer {
+    fn start() -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_seatnet-server"))
+            .args(["--host", "127.0.0.1", "--port", "0", "--quiet"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start seatnet-server");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = match rx.recv_timeout(IO_TIMEOUT) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("seatnet-server printed no startup line");
+            }
+        };
+        // "seatnet-server listening on 127.0.0.1:PORT (...)"
+        let port = line
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix("127.0.0.1:"))
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("no port in startup line {line:?}"));
+        Self { child, port }
+    }
+}
+
+impl Drop for RealServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client(port: u16, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seatnet-client"))
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--timeout",
+            "10",
+        ])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start seatnet-client");
+    let mut input = child.stdin.take().expect("piped stdin");
+    // A client that already gave up closes its stdin: not this test's
+    // concern, its exit code and output are.
+    let _ = input.write_all(stdin.as_bytes());
+    drop(input);
+    child.wait_with_output().expect("client output")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn one_shot_reserve_against_the_original_prints_the_reply_and_judges_it() {
+    let server = FakeOriginal::start();
+    let port = server.addr.port();
+
+    let out = client(port, &["reserve", "5,10"], "");
+    assert_eq!(
+        stdout(&out),
+        "Reservados: [5, 10] | Indisponíveis/Inválidos: []\n"
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let out = client(port, &["reserve", "10,200"], "");
+    assert_eq!(
+        stdout(&out),
+        "Reservados: [] | Indisponíveis/Inválidos: [10, 200]\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn the_original_closing_on_bad_input_is_a_clear_error() {
+    let server = FakeOriginal::start();
+    let out = client(server.addr.port(), &["reserve", "abc"], "");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stdout(&out).is_empty());
+    assert!(
+        stderr(&out).contains("server closed the connection without replying"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn interactive_dialogue_against_the_original() {
+    let server = FakeOriginal::start();
+    let out = client(server.addr.port(), &[], "1,2\n\n7,7\nSAIR\n3\n");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(text.starts_with("✅ Conectado ao servidor.\n"), "{text}");
+    assert!(
+        text.contains("Digite os assentos para reservar (ex: 5,10,22) ou 'sair': "),
+        "{text}"
+    );
+    assert!(
+        text.contains("[RESPOSTA] Reservados: [1, 2] | Indisponíveis/Inválidos: []\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[RESPOSTA] Reservados: [7] | Indisponíveis/Inválidos: [7]\n"),
+        "{text}"
+    );
+    // The empty line was not sent, and nothing after `sair` was.
+    assert_eq!(text.matches("[RESPOSTA]").count(), 2, "{text}");
+}
+
+#[test]
+fn interactive_mode_reports_a_server_that_hangs_up() {
+    let server = FakeOriginal::start();
+    let out = client(server.addr.port(), &[], "x\n1\n");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("closed the connection"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stdout(&out).contains("[RESPOSTA]"));
+}
+
+#[test]
+fn connection_refused_is_exit_code_3() {
+    // A port that was free a moment ago: nothing listens there now.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let out = client(port, &["avail"], "");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("cannot connect"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_request_with_a_newline_inside_is_a_usage_error() {
+    let out = client(1, &["raw", "1\n2"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("single line"));
+}
+
+#[test]
+fn one_shot_commands_against_seatnet_server() {
+    let server = RealServer::start();
+    let port = server.port;
+
+    let out = client(port, &["reserve", "5,10,22"], "");
+    assert_eq!(
+        stdout(&out),
+        "Reservados: [5, 10, 22] | Indisponíveis/Inválidos: []\n"
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let out = client(port, &["book", "5"], "");
+    assert!(stdout(&out).starts_with("ERR "), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = client(port, &["all", "5,6"], "");
+    assert!(stdout(&out).starts_with("ERR conflict"), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = client(port, &["any", "3"], "");
+    assert!(stdout(&out).starts_with("OK "), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(0));
+
+    let out = client(port, &["together", "4"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // "OK <ref> seats=..": cancel it by its reference.
+    let reference = stdout(&out)
+        .split_whitespace()
+        .nth(1)
+        .expect("a booking reference")
+        .to_owned();
+    let out = client(port, &["cancel", &reference], "");
+    assert!(stdout(&out).starts_with("OK cancelled"), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(0));
+    let out = client(port, &["cancel", &reference], "");
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+
+    let out = client(port, &["avail"], "");
+    assert!(
+        stdout(&out).starts_with("OK free=94 total=100"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(out.status.code(), Some(0));
+
+    let out = client(port, &["stats"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    let out = client(port, &["raw", "QUIT"], "");
+    assert_eq!(stdout(&out), "OK bye\n");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn interactive_dialogue_against_seatnet_server() {
+    let server = RealServer::start();
+    let out = client(server.port, &[], "1,1\nnot a seat\nany 2\nquit\n");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        text.contains("[RESPOSTA] Reservados: [1] | Indisponíveis/Inválidos: [1]\n"),
+        "{text}"
+    );
+    // seatnet answers bad input with an error and keeps the connection.
+    assert!(text.contains("[RESPOSTA] ERR "), "{text}");
+    assert!(text.contains("[RESPOSTA] OK "), "{text}");
+}
