@@ -9,6 +9,7 @@
 //! - `concurrency`: many clients racing, no seat granted twice;
 //! - `limits`: over-long lines, idle timeout, busy, queueing;
 //! - `shutdown`: the library handle and the binary's SIGTERM.
+//! - `properties`: proptest over the number reader, replies and framing.
 
 mod commands;
 mod concurrency;
@@ -16,5 +17,6 @@ mod errors;
 mod framing;
 mod limits;
 mod original;
+mod properties;
 mod shutdown;
 mod support;
