@@ -18,7 +18,7 @@ use tracing_subscriber::EnvFilter;
 /// (`5,10,22` → `Reservados: [5, 10] | Indisponíveis/Inválidos: [22]`)
 /// plus newline-terminated commands (send HELP). See docs/protocol.md.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(name = "seatnet-server", version)]
 struct Args {
     /// Address to listen on (loopback by default; 0.0.0.0 for all interfaces).
     #[arg(long, default_value = "127.0.0.1")]

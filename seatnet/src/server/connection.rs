@@ -70,9 +70,9 @@ fn run(mut stream: &TcpStream, shared: &Shared, buffers: &mut Buffers) -> io::Re
     stream.set_read_timeout(Some(shared.config.idle_timeout))?;
     stream.set_write_timeout(Some(shared.config.idle_timeout))?;
     loop {
-        // Relaxed-enough flag read (Acquire inside): a pipelining client
-        // could otherwise keep a worker busy after `shutdown(Read)`,
-        // since queued data is still readable.
+        // Checked once per batch: after `shutdown(Read)` data already
+        // queued is still readable, so a pipelining client could otherwise
+        // keep this worker busy during shutdown.
         if shared.stop.is_stopping() {
             return Ok(End::Shutdown);
         }
