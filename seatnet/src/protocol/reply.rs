@@ -365,38 +365,38 @@ fn push_range(out: &mut Vec<u8>, first: u64, last: u64) {
 }
 
 /// `OK free=.. total=.. seats=..`: the free seats as runs, at most
-/// [`AVAIL_MAX_RANGES`] of them, then `,...`. The count is of the seats the
-/// iteration saw, so the count and the list agree.
+/// [`AVAIL_MAX_RANGES`] of them, then `,...`.
+///
+/// The walk stops as soon as it knows the list is truncated, so its cost is
+/// bounded by the seats up to the end of the last listed run; `free` is the
+/// map's own count (a popcount per word), read after the walk.
 fn avail(out: &mut Vec<u8>, map: &SeatMap) {
     let mut ranges = Vec::new();
     let mut listed = 0usize;
     let mut truncated = false;
-    let mut free = 0u64;
     let mut run: Option<(u64, u64)> = None;
-    let mut flush = |ranges: &mut Vec<u8>, first: u64, last: u64| {
-        if listed == AVAIL_MAX_RANGES {
-            truncated = true;
-            return;
-        }
-        if listed > 0 {
-            ranges.push(b',');
-        }
-        push_range(ranges, first, last);
-        listed += 1;
-    };
     for seat in map.free_seats() {
-        free += 1;
         run = match run {
             Some((first, last)) if last + 1 == seat => Some((first, seat)),
             Some((first, last)) => {
-                flush(&mut ranges, first, last);
+                if listed == AVAIL_MAX_RANGES {
+                    truncated = true;
+                    run = None;
+                    break;
+                }
+                push_run(&mut ranges, listed, first, last);
+                listed += 1;
                 Some((seat, seat))
             }
             None => Some((seat, seat)),
         };
     }
     if let Some((first, last)) = run {
-        flush(&mut ranges, first, last);
+        if listed == AVAIL_MAX_RANGES {
+            truncated = true;
+        } else {
+            push_run(&mut ranges, listed, first, last);
+        }
     }
     if truncated {
         ranges.extend_from_slice(b",...");
@@ -406,9 +406,21 @@ fn avail(out: &mut Vec<u8>, map: &SeatMap) {
     }
     text(
         out,
-        format_args!("OK free={free} total={} seats=", map.capacity()),
+        format_args!(
+            "OK free={} total={} seats=",
+            map.free_count(),
+            map.capacity()
+        ),
     );
     out.extend_from_slice(&ranges);
+}
+
+/// One run of an `AVAIL` list, after a `,` unless it is the first.
+fn push_run(out: &mut Vec<u8>, listed: usize, first: u64, last: u64) {
+    if listed > 0 {
+        out.push(b',');
+    }
+    push_range(out, first, last);
 }
 
 #[cfg(test)]
