@@ -82,6 +82,8 @@ impl Stop {
     }
 
     fn trigger(&self) {
+        // AcqRel: the Release half pairs with the Acquire in `is_stopping`;
+        // the swap's atomicity makes exactly one caller do the work below.
         if self.stopping.swap(true, Ordering::AcqRel) {
             return;
         }
