@@ -112,3 +112,24 @@ fn connections_beyond_the_workers_wait_their_turn() {
         "Reservados: [2] | Indisponíveis/Inválidos: []"
     );
 }
+
+#[test]
+fn the_default_pool_serves_256_clients_at_once_and_turns_away_the_257th() {
+    let server = TestServer::start(Config::default());
+    let mut clients: Vec<LineClient> = (0..256).map(|_| server.line_client()).collect();
+    // All requests are in flight before any reply is read: each needs its
+    // own worker, since every connection stays open.
+    for (i, client) in clients.iter_mut().enumerate() {
+        client.send(format!("BOOK {}\n", i % 100 + 1).as_bytes());
+    }
+    let booked = clients
+        .iter_mut()
+        .map(|c| c.line())
+        .filter(|reply| reply.starts_with("OK "))
+        .count();
+    assert_eq!(booked, 100, "each of the 100 seats booked exactly once");
+    let mut extra = server.line_client();
+    assert!(extra.line().starts_with("ERR busy: "));
+    assert!(extra.is_closed());
+    assert!(clients[255].ask("STATS").contains(" connections=256 "));
+}
