@@ -75,9 +75,11 @@ impl Stop {
     }
 
     pub(crate) fn is_stopping(&self) -> bool {
-        // Acquire pairs with the Release in `trigger`; the flag guards no
-        // data, but this keeps "saw the flag" ordered after "flag set" for
-        // anyone reasoning about the wake-up connection below.
+        // Acquire pairs with the Release half of the swap in `trigger`. The
+        // flag publishes no data, so Relaxed would be enough for the flag
+        // itself; where seeing it promptly matters, the order comes from a
+        // lock (`register`) or from the connect/accept pair (the accept
+        // loop). On x86 an Acquire load costs nothing more.
         self.stopping.load(Ordering::Acquire)
     }
 
