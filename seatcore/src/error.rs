@@ -83,7 +83,7 @@ impl fmt::Display for CapacityError {
         } else {
             write!(
                 f,
-                "a seat map of {} seats does not fit this platform's memory",
+                "a seat map of {} seats does not fit in memory",
                 self.requested
             )
         }

@@ -39,12 +39,13 @@ impl<W: AtomicWord> RawSeatMap<W> {
         if capacity == 0 {
             return Err(error);
         }
-        let words = usize::try_from(words_for(capacity)).map_err(|_| error)?;
-        // A Box<[u64]> of this many words must fit `isize::MAX` bytes.
-        if words > isize::MAX as usize / std::mem::size_of::<u64>() {
-            return Err(error);
-        }
-        let words = (0..words).map(|_| W::new(0)).collect();
+        let count = usize::try_from(words_for(capacity)).map_err(|_| error)?;
+        // Ask for the memory up front so that a capacity too large for this
+        // machine is a `CapacityError`, not an allocation-failure abort.
+        let mut words = Vec::new();
+        words.try_reserve_exact(count).map_err(|_| error)?;
+        words.extend((0..count).map(|_| W::new(0)));
+        let words = words.into_boxed_slice();
         Ok(RawSeatMap { words, capacity })
     }
 
