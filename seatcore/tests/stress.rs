@@ -313,8 +313,6 @@ fn a_map_past_u32_seats_reserves_and_releases_its_last_seat() {
 }
 
 #[test]
-#[ignore = "seatcore bug: SeatMap::new(u64::MAX) aborts the process (allocation failure) \
-            instead of returning CapacityError; run with --ignored once fixed"]
 fn a_capacity_too_large_for_memory_is_an_error_not_an_abort() {
     // 2^64 - 1 seats would need 2^61 bytes: `new` must say so with a
     // `CapacityError`, as its documentation promises, not abort the process.
