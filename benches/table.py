@@ -30,9 +30,9 @@ def estimate(directory):
 
 
 def load(root):
-    """{group: {case: {contender: (ns, elements)}}}, in discovery order."""
+    """{group: {case: {contender: (ns, elements)}}}, in the order they ran."""
     groups = {}
-    for bench in sorted(root.glob("*/*/*/new/benchmark.json")):
+    for bench in sorted(root.glob("*/*/*/new/benchmark.json"), key=lambda p: p.stat().st_mtime):
         with open(bench) as f:
             meta = json.load(f)
         case = groups.setdefault(meta["group_id"], {}).setdefault(meta["value_str"], {})
