@@ -343,14 +343,15 @@ fn scenario() -> impl Strategy<Value = (u64, Vec<Action>)> {
     capacity().prop_flat_map(|capacity| {
         (
             Just(capacity),
-            prop::collection::vec(action(capacity), 1..80),
+            prop::collection::vec(action(capacity), 1..120),
         )
     })
 }
 
 proptest! {
+    // At least 1024 cases; PROPTEST_CASES=n asks for more.
     #![proptest_config(ProptestConfig {
-        cases: 512,
+        cases: ProptestConfig::default().cases.max(1024),
         ..ProptestConfig::default()
     })]
 
