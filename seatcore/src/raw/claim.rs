@@ -54,12 +54,7 @@ impl<W: AtomicWord> RawSeatMap<W> {
     /// by its first copy and reported `Taken` for the later ones.
     pub(crate) fn reserve_each(&self, seats: &[u64]) -> Vec<ReserveOutcome> {
         let mut outcomes = vec![ReserveOutcome::OutOfRange; seats.len()];
-        for group in self
-            .positions_by_word(seats)
-            .chunk_by(|&a, &b| same_word(seats, a, b))
-        {
-            let word = &self.words[word_of(seats[group[0]])];
-            let mask = group.iter().fold(0, |mask, &i| mask | mask_of(seats[i]));
+        self.for_each_word_group(seats, |word, mask, group| {
             // Acquire: as in `reserve`.
             let before = word.fetch_or(mask, Ordering::Acquire);
             // Bits that were 0 before are ours; hand each to the first copy
@@ -74,7 +69,7 @@ impl<W: AtomicWord> RawSeatMap<W> {
                     ReserveOutcome::Taken
                 };
             }
-        }
+        });
         outcomes
     }
 
@@ -82,12 +77,7 @@ impl<W: AtomicWord> RawSeatMap<W> {
     /// touched. One outcome per seat, in request order.
     pub(crate) fn release_each(&self, seats: &[u64]) -> Vec<ReleaseOutcome> {
         let mut outcomes = vec![ReleaseOutcome::OutOfRange; seats.len()];
-        for group in self
-            .positions_by_word(seats)
-            .chunk_by(|&a, &b| same_word(seats, a, b))
-        {
-            let word = &self.words[word_of(seats[group[0]])];
-            let mask = group.iter().fold(0, |mask, &i| mask | mask_of(seats[i]));
+        self.for_each_word_group(seats, |word, mask, group| {
             // Release: as in `release`.
             let before = word.fetch_and(!mask, Ordering::Release);
             let mut freed = mask & before;
@@ -100,7 +90,7 @@ impl<W: AtomicWord> RawSeatMap<W> {
                     ReleaseOutcome::NotReserved
                 };
             }
-        }
+        });
         outcomes
     }
 
@@ -117,15 +107,43 @@ impl<W: AtomicWord> RawSeatMap<W> {
         }
     }
 
-    /// Positions (indices into `seats`) of the in-range seats, grouped by
-    /// word. The sort is stable, so within a word positions keep request
-    /// order.
-    fn positions_by_word(&self, seats: &[u64]) -> Vec<usize> {
-        let mut positions: Vec<usize> = (0..seats.len())
-            .filter(|&i| seats[i] < self.capacity)
-            .collect();
+    /// Calls `apply(word, mask, positions)` once per word that in-range
+    /// seats of `seats` fall in: `mask` has their bits, `positions` their
+    /// indices into `seats`, in request order.
+    ///
+    /// The positions are grouped by a stable sort. Short lists, the usual
+    /// request, are sorted in a buffer on the stack: no allocation.
+    fn for_each_word_group(&self, seats: &[u64], apply: impl FnMut(&W, u64, &[usize])) {
+        const SHORT: usize = 16;
+        let in_range = (0..seats.len()).filter(|&i| seats[i] < self.capacity);
+        if seats.len() <= SHORT {
+            let mut buffer = [0; SHORT];
+            let mut len = 0;
+            for i in in_range {
+                buffer[len] = i;
+                len += 1;
+            }
+            self.apply_by_word(seats, &mut buffer[..len], apply);
+        } else {
+            let mut positions: Vec<usize> = in_range.collect();
+            self.apply_by_word(seats, &mut positions, apply);
+        }
+    }
+
+    fn apply_by_word(
+        &self,
+        seats: &[u64],
+        positions: &mut [usize],
+        mut apply: impl FnMut(&W, u64, &[usize]),
+    ) {
+        // Stable: within a word, positions keep request order. (The
+        // standard library sorts short slices with no heap allocation.)
         positions.sort_by_key(|&i| word_of(seats[i]));
-        positions
+        for group in positions.chunk_by(|&a, &b| same_word(seats, a, b)) {
+            let word = &self.words[word_of(seats[group[0]])];
+            let mask = group.iter().fold(0, |mask, &i| mask | mask_of(seats[i]));
+            apply(word, mask, group);
+        }
     }
 }
 

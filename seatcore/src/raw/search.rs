@@ -12,7 +12,9 @@
 use super::RawSeatMap;
 use super::all_or_nothing::WordClaim;
 use crate::error::NotEnough;
-use crate::layout::{BITS, bit_of, first_seat_of, for_each_seat, lowest_bits, valid_bits, word_of};
+use crate::layout::{
+    BITS, bit_of, first_seat_of, for_each_seat, lowest_bits, mask_of, valid_bits, word_of,
+};
 use crate::sync::{AtomicWord, Ordering};
 
 impl<W: AtomicWord> RawSeatMap<W> {
@@ -37,7 +39,6 @@ impl<W: AtomicWord> RawSeatMap<W> {
             return Err(self.not_enough(n));
         }
         let mut seats = Vec::with_capacity(usize::try_from(n.min(4096)).unwrap_or(4096));
-        let mut claimed: Vec<WordClaim> = Vec::new();
         let mut needed = n;
         for index in (start..words).chain(0..start) {
             let word = &self.words[index];
@@ -56,10 +57,6 @@ impl<W: AtomicWord> RawSeatMap<W> {
                 let won = pick & !before;
                 if won != 0 {
                     for_each_seat(index, won, |s| seats.push(s));
-                    claimed.push(WordClaim {
-                        word: index,
-                        mask: won,
-                    });
                     needed -= u64::from(won.count_ones());
                     if needed == 0 {
                         return Ok((seats, index));
@@ -68,6 +65,15 @@ impl<W: AtomicWord> RawSeatMap<W> {
                 current = before | pick;
             }
         }
+        // Give back what we took. The seats were pushed word by word, so
+        // each word's seats are adjacent: one `fetch_and` per word.
+        let claimed: Vec<WordClaim> = seats
+            .chunk_by(|a, b| word_of(*a) == word_of(*b))
+            .map(|run| WordClaim {
+                word: word_of(run[0]),
+                mask: run.iter().fold(0, |mask, &s| mask | mask_of(s)),
+            })
+            .collect();
         self.unclaim(&claimed);
         Err(self.not_enough(n))
     }
