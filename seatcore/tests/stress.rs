@@ -1,6 +1,7 @@
 //! Real threads against one map: no seat is ever granted to two threads,
-//! counts are conserved, and a race to fill the map grants exactly its
-//! capacity. Iteration counts are bounded and nothing is timed.
+//! counts are conserved, a race to fill the map grants exactly its
+//! capacity, and of two all-or-nothing claims racing for the same seats
+//! exactly one wins. Iteration counts are bounded and nothing is timed.
 //!
 //! Each test keeps its own record of who holds which seat, beside the map:
 //! an owner per seat (`AtomicUsize`, `NONE` when free) that a winner sets
@@ -318,4 +319,91 @@ fn a_capacity_too_large_for_memory_is_an_error_not_an_abort() {
     // `CapacityError`, as its documentation promises, not abort the process.
     let err = SeatMap::new(u64::MAX).expect_err("2^61 bytes do not fit");
     assert_eq!(err.requested(), u64::MAX);
+}
+
+/// Two threads race for the same seats, round after round, with nothing
+/// else touching the map: exactly one of them must win each round. Both
+/// winning would double-book; both losing would mean two all-or-nothing
+/// claims failed because of each other, which claiming words in ascending
+/// order rules out (the winner of the lowest shared word goes on, and the
+/// loser never touches a word above it). The winner gives its seats back
+/// after both have tried, before the next round starts.
+fn exactly_one_wins_each_round(
+    attempt: impl Fn(usize) -> bool + Sync,
+    give_back: impl Fn(usize) + Sync,
+) {
+    let barrier = Barrier::new(2);
+    let rounds = 2_000;
+    let wins: Vec<Vec<bool>> = thread::scope(|s| {
+        let racers: Vec<_> = (0..2)
+            .map(|me| {
+                let (barrier, attempt, give_back) = (&barrier, &attempt, &give_back);
+                s.spawn(move || {
+                    (0..rounds)
+                        .map(|_| {
+                            barrier.wait();
+                            let won = attempt(me);
+                            barrier.wait();
+                            if won {
+                                give_back(me);
+                            }
+                            won
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        racers
+            .into_iter()
+            .map(|r| r.join().expect("a racer failed"))
+            .collect()
+    });
+    for (round, (first, second)) in wins[0].iter().zip(&wins[1]).enumerate() {
+        assert!(
+            first ^ second,
+            "round {round}: thread 0 won {first}, thread 1 won {second}"
+        );
+    }
+}
+
+#[test]
+fn two_all_or_nothing_claims_on_the_same_seats_exactly_one_wins() {
+    // Seats in three words; the threads list them in different orders and
+    // thread 1 adds one of its own, so the requests overlap but differ.
+    let map = SeatMap::new(256).expect("valid capacity");
+    let requests: [&[u64]; 2] = [&[1, 70, 130, 200], &[200, 5, 130, 70, 1]];
+    exactly_one_wins_each_round(
+        |me| map.reserve_all(requests[me]).is_ok(),
+        |me| {
+            let outcomes = map.release_each(requests[me]);
+            assert!(outcomes.iter().all(|o| o.is_released()));
+        },
+    );
+    assert_eq!(map.reserved_count(), 0);
+}
+
+#[test]
+fn two_searches_for_the_only_free_run_exactly_one_wins() {
+    // Only seats 60..140 are free: one run over three words, wanted whole
+    // by both threads.
+    let map = SeatMap::new(200).expect("valid capacity");
+    let taken: Vec<u64> = (0..60).chain(140..200).collect();
+    map.reserve_all(&taken).expect("a fresh map");
+    let won_runs: [std::sync::Mutex<Option<std::ops::Range<u64>>>; 2] = Default::default();
+    exactly_one_wins_each_round(
+        |me| match map.reserve_adjacent(80) {
+            Ok(run) => {
+                assert_eq!(run, 60..140);
+                *won_runs[me].lock().expect("not poisoned") = Some(run);
+                true
+            }
+            Err(_) => false,
+        },
+        |me| {
+            let run = won_runs[me].lock().expect("not poisoned").take();
+            let run: Vec<u64> = run.expect("the winner recorded its run").collect();
+            assert!(map.release_each(&run).iter().all(|o| o.is_released()));
+        },
+    );
+    assert_eq!(map.reserved_count(), 120);
 }
