@@ -318,7 +318,14 @@ fn count(capacity: u64) -> impl Strategy<Value = u64> {
 
 /// A weighted random action on a map of `capacity` seats.
 fn action(capacity: u64) -> impl Strategy<Value = Action> {
-    let seats = || prop::collection::vec(seat(capacity), 0..10);
+    // Mostly short lists (the protocol's requests; seatcore groups up to 16
+    // seats on the stack), sometimes longer ones (grouped on the heap).
+    let seats = move || {
+        prop_oneof![
+            4 => prop::collection::vec(seat(capacity), 0..10),
+            1 => prop::collection::vec(seat(capacity), 14..40),
+        ]
+    };
     prop_oneof![
         10 => seat(capacity).prop_map(Action::Reserve),
         6 => seat(capacity).prop_map(Action::Release),

@@ -121,7 +121,10 @@ fn churn(map: &SeatMap, owners: &Owners, me: usize, iterations: u64) -> BTreeSet
                 }
             }
             2 => {
-                let seats = rng.seats(capacity, 5);
+                // Short lists mostly; sometimes past 16 seats, which
+                // seatcore groups by word on the heap instead of the stack.
+                let max_len = if rng.below(4) == 0 { 24 } else { 5 };
+                let seats = rng.seats(capacity, max_len);
                 for (seat, outcome) in seats.iter().zip(map.reserve_each(&seats)) {
                     if outcome == ReserveOutcome::Reserved {
                         win(*seat, &mut held);
@@ -163,8 +166,8 @@ fn churn(map: &SeatMap, owners: &Owners, me: usize, iterations: u64) -> BTreeSet
                 }
             }
             8 => {
-                // Release a handful of ours at once.
-                let some: Vec<u64> = held.iter().copied().step_by(2).take(6).collect();
+                // Release a handful of ours at once (sometimes past 16).
+                let some: Vec<u64> = held.iter().copied().step_by(2).take(20).collect();
                 for seat in &some {
                     held.remove(seat);
                     owners.give_up(*seat, me);
