@@ -158,7 +158,55 @@ fn share(total: u64, i: usize, threads: usize) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::share;
+    use super::*;
+    use crate::baseline::BaselineServer;
+    use crate::cli::Framing;
+
+    #[test]
+    fn a_bounded_run_answers_exactly_the_requests_asked() {
+        let server = BaselineServer::start(100).expect("bind loopback");
+        let load = Load {
+            connections: 3,
+            framing: Framing::Original,
+            pipeline: 1,
+            seats_per_request: 3,
+            seats: 100,
+            warmup: Duration::ZERO,
+            duration: Duration::from_secs(10),
+            requests: Some(101),
+            timeout: Duration::from_secs(5),
+            seed: 42,
+        };
+        let result = run("baseline", server.local_addr(), &load, 2, true);
+        server.stop();
+        let result = result.expect("run");
+        assert_eq!(result.stats.measured, 101);
+        assert_eq!(result.stats.errors.total(), 0);
+        assert!(
+            result.stats.grants.ok(),
+            "{}",
+            result.stats.grants.verdict()
+        );
+        assert!(result.stats.grants.granted() > 0);
+    }
+
+    #[test]
+    fn non_loopback_addresses_are_refused_here_too() {
+        let load = Load {
+            connections: 1,
+            framing: Framing::Original,
+            pipeline: 1,
+            seats_per_request: 1,
+            seats: 1,
+            warmup: Duration::ZERO,
+            duration: Duration::from_secs(1),
+            requests: Some(1),
+            timeout: Duration::from_secs(1),
+            seed: 1,
+        };
+        let addr: SocketAddr = "192.0.2.1:9".parse().expect("address");
+        assert!(run("x", addr, &load, 1, true).is_err());
+    }
 
     #[test]
     fn shares_add_up_to_the_total() {
