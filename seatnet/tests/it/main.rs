@@ -8,15 +8,25 @@
 //! - `commands`: BOOK, ALL, ANY, TOGETHER, CANCEL, AVAIL, STATS, HELP, QUIT;
 //! - `concurrency`: many clients racing, no seat granted twice;
 //! - `limits`: over-long lines, idle timeout, busy, queueing;
-//! - `shutdown`: the library handle and the binary's SIGTERM.
-//! - `properties`: proptest over the number reader, replies and framing.
+//! - `shutdown`: the library handle and the binary's SIGTERM;
+//! - `properties`: proptest over the number reader, replies and framing;
+//! - `processes`: the real binaries as child processes;
+//! - `client_cli`: `seatnet-client` against a fake original server and the
+//!   real `seatnet-server`;
+//! - `bench_cli`: short, bounded `seatnet-bench` runs and its double-grant
+//!   check.
+//!
+//! One test binary, so the crate and its dependencies are linked once.
 
+mod bench_cli;
+mod client_cli;
 mod commands;
 mod concurrency;
 mod errors;
 mod framing;
 mod limits;
 mod original;
+mod processes;
 mod properties;
 mod shutdown;
 mod support;

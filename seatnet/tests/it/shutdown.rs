@@ -1,10 +1,11 @@
 //! Shutting down: the library handle and the binary's signals.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::io::Read;
+use std::process::Command;
 
 use seatnet::Config;
 
+use crate::processes::ServerProcess;
 use crate::support::{OriginalClient, TestServer};
 
 #[test]
@@ -45,44 +46,24 @@ fn shutdown_with_no_clients_and_twice() {
 
 #[test]
 fn the_binary_prints_its_address_serves_and_stops_on_sigterm() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_seatnet-server"))
-        .args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--seats",
-            "10",
-            "--threads",
-            "4",
-        ])
-        .args(["--log-level", "warn"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start seatnet-server");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let addr = first
-        .strip_prefix("seatnet-server listening on ")
-        .and_then(|rest| rest.split(' ').next())
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_owned();
+    let mut server =
+        ServerProcess::start(&["--seats", "10", "--threads", "4", "--log-level", "warn"]);
+    let first = &server.first_line;
+    let addr = server.addr;
     assert!(first.ends_with("(10 seats, 4 workers)\n"), "{first:?}");
 
-    let mut client = OriginalClient::connect(addr.parse().unwrap());
+    let mut client = OriginalClient::connect(addr);
     assert_eq!(
         client.ask("5,11"),
         "Reservados: [5] | Indisponíveis/Inválidos: [11]"
     );
 
     let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &server.child.id().to_string()])
         .status()
         .expect("run kill");
     assert!(killed.success());
-    let status = child.wait().unwrap();
+    let status = server.child.wait().unwrap();
     assert!(status.success(), "exit status {status}");
     let mut rest = Vec::new();
     assert_eq!(

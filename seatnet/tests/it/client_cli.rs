@@ -5,15 +5,15 @@
 //! client runs with `--timeout`, and the one pipe read without a timeout
 //! of its own goes through a channel with one.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
 
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::processes::{ServerProcess, stderr, stdout};
+use crate::support::READ_TIMEOUT;
 
 /// The original server's wire behaviour, in miniature: one `read` is one
 /// request, the reply has no newline, unparsable input closes the
@@ -62,7 +62,7 @@ impl Drop for FakeOriginal {
 }
 
 fn serve_original(mut stream: TcpStream, seats: &mut [bool; 101]) {
-    let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
+    let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
     let mut buf = [0u8; 1024];
     loop {
         let n = match stream.read(&mut buf) {
@@ -96,51 +96,6 @@ fn serve_original(mut stream: TcpStream, seats: &mut [bool; 101]) {
     }
 }
 
-/// The real `seatnet-server`, on a free port, killed on drop.
-struct RealServer {
-    child: Child,
-    port: u16,
-}
-
-impl RealServer {
-    fn start() -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_seatnet-server"))
-            .args(["--host", "127.0.0.1", "--port", "0", "--quiet"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start seatnet-server");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = match rx.recv_timeout(IO_TIMEOUT) {
-            Ok(line) => line,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("seatnet-server printed no startup line");
-            }
-        };
-        // "seatnet-server listening on 127.0.0.1:PORT (...)"
-        let port = line
-            .split_whitespace()
-            .find_map(|word| word.strip_prefix("127.0.0.1:"))
-            .and_then(|port| port.parse().ok())
-            .unwrap_or_else(|| panic!("no port in startup line {line:?}"));
-        Self { child, port }
-    }
-}
-
-impl Drop for RealServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn client(port: u16, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_seatnet-client"))
         .args([
@@ -163,14 +118,6 @@ fn client(port: u16, args: &[&str], stdin: &str) -> Output {
     let _ = input.write_all(stdin.as_bytes());
     drop(input);
     child.wait_with_output().expect("client output")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
@@ -263,8 +210,8 @@ fn a_request_with_a_newline_inside_is_a_usage_error() {
 
 #[test]
 fn one_shot_commands_against_seatnet_server() {
-    let server = RealServer::start();
-    let port = server.port;
+    let server = ServerProcess::start(&["--quiet"]);
+    let port = server.port();
 
     let out = client(port, &["reserve", "5,10,22"], "");
     assert_eq!(
@@ -317,8 +264,8 @@ fn one_shot_commands_against_seatnet_server() {
 
 #[test]
 fn interactive_dialogue_against_seatnet_server() {
-    let server = RealServer::start();
-    let out = client(server.port, &[], "1,1\nnot a seat\nany 2\nquit\n");
+    let server = ServerProcess::start(&["--quiet"]);
+    let out = client(server.port(), &[], "1,1\nnot a seat\nany 2\nquit\n");
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(

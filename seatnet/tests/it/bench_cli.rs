@@ -1,15 +1,15 @@
 //! `seatnet-bench` end to end: short runs bounded in count and time, with
 //! no timing assertions; only the outcome and the double-grant check.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
 
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::processes::{ServerProcess, stderr, stdout};
+use crate::support::READ_TIMEOUT;
 
 /// Runs the bench with a hard bound on time and quiet progress.
 fn bench(args: &[&str]) -> Output {
@@ -27,14 +27,6 @@ fn bench(args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("run seatnet-bench")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
@@ -63,8 +55,8 @@ fn spawn_and_baseline_in_one_run_report_both_and_the_ratio() {
 
 #[test]
 fn pipelined_newline_framing_against_seatnet_server() {
-    let server = RealServer::start();
-    let port = server.port.to_string();
+    let server = ServerProcess::start(&["--quiet"]);
+    let port = server.port().to_string();
     let out = bench(&[
         "--port",
         &port,
@@ -174,7 +166,7 @@ impl LyingServer {
 fn lie(mut stream: TcpStream) {
     // Bounded: the bench closes its connections when done; the timeout
     // covers a bench that died.
-    let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
+    let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
     let mut buf = [0u8; 1024];
     while let Ok(1..) = stream.read(&mut buf) {
         let reply = "Reservados: [7] | Indisponíveis/Inválidos: []";
@@ -192,46 +184,5 @@ impl Drop for LyingServer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-    }
-}
-
-/// The real `seatnet-server`, on a free port, killed on drop.
-struct RealServer {
-    child: Child,
-    port: u16,
-}
-
-impl RealServer {
-    fn start() -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_seatnet-server"))
-            .args(["--host", "127.0.0.1", "--port", "0", "--quiet"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start seatnet-server");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let Ok(line) = rx.recv_timeout(IO_TIMEOUT) else {
-            let _ = child.kill();
-            panic!("seatnet-server printed no startup line");
-        };
-        let port = line
-            .split_whitespace()
-            .find_map(|word| word.strip_prefix("127.0.0.1:"))
-            .and_then(|port| port.parse().ok())
-            .unwrap_or_else(|| panic!("no port in startup line {line:?}"));
-        Self { child, port }
-    }
-}
-
-impl Drop for RealServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
