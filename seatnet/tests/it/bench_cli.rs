@@ -2,12 +2,11 @@
 //! no timing assertions; only the outcome and the double-grant check.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::{self, JoinHandle};
+use std::thread;
 
+use crate::fakes::FakeServer;
 use crate::processes::{ServerProcess, stderr, stdout};
 use crate::support::READ_TIMEOUT;
 
@@ -95,7 +94,7 @@ fn json_output_carries_the_results() {
 
 #[test]
 fn a_server_that_sells_a_seat_twice_fails_the_check() {
-    let server = LyingServer::start();
+    let server = lying_server();
     let port = server.addr.port().to_string();
     let out = bench(&["--port", &port, "-n", "20", "-c", "2"]);
     let text = stdout(&out);
@@ -128,39 +127,12 @@ fn pipelining_the_original_framing_is_refused() {
 }
 
 /// Answers every request by granting seat 7 again: a broken server.
-struct LyingServer {
-    addr: SocketAddr,
-    stopping: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl LyingServer {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let addr = listener.local_addr().expect("local address");
-        let stopping = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stopping);
-        let thread = thread::spawn(move || {
-            let mut conns = Vec::new();
-            for stream in listener.incoming() {
-                // Acquire pairs with the Release store in `drop`.
-                if flag.load(Ordering::Acquire) {
-                    break;
-                }
-                if let Ok(stream) = stream {
-                    conns.push(thread::spawn(move || lie(stream)));
-                }
-            }
-            for conn in conns {
-                let _ = conn.join();
-            }
-        });
-        Self {
-            addr,
-            stopping,
-            thread: Some(thread),
-        }
-    }
+fn lying_server() -> FakeServer {
+    // One thread per connection (the bench opens several at once); each
+    // ends when the bench closes its connection or its read times out.
+    FakeServer::start(|stream| {
+        thread::spawn(move || lie(stream));
+    })
 }
 
 fn lie(mut stream: TcpStream) {
@@ -172,17 +144,6 @@ fn lie(mut stream: TcpStream) {
         let reply = "Reservados: [7] | Indisponíveis/Inválidos: []";
         if stream.write_all(reply.as_bytes()).is_err() {
             return;
-        }
-    }
-}
-
-impl Drop for LyingServer {
-    fn drop(&mut self) {
-        // Release pairs with the acceptor's Acquire load after `accept`.
-        self.stopping.store(true, Ordering::Release);
-        let _ = TcpStream::connect(self.addr);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }

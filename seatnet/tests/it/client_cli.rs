@@ -6,59 +6,19 @@
 //! of its own goes through a channel with one.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::{self, JoinHandle};
 
+use crate::fakes::FakeServer;
 use crate::processes::{ServerProcess, stderr, stdout};
 use crate::support::READ_TIMEOUT;
 
 /// The original server's wire behaviour, in miniature: one `read` is one
 /// request, the reply has no newline, unparsable input closes the
 /// connection with no reply. Serves one connection at a time.
-struct FakeOriginal {
-    addr: SocketAddr,
-    stopping: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl FakeOriginal {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let addr = listener.local_addr().expect("local address");
-        let stopping = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stopping);
-        let thread = thread::spawn(move || {
-            let mut seats = [false; 101];
-            for stream in listener.incoming() {
-                // Acquire pairs with the Release store in `drop`.
-                if flag.load(Ordering::Acquire) {
-                    return;
-                }
-                if let Ok(stream) = stream {
-                    serve_original(stream, &mut seats);
-                }
-            }
-        });
-        Self {
-            addr,
-            stopping,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for FakeOriginal {
-    fn drop(&mut self) {
-        // Release pairs with the acceptor's Acquire load after `accept`.
-        self.stopping.store(true, Ordering::Release);
-        let _ = TcpStream::connect(self.addr);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+fn fake_original() -> FakeServer {
+    let mut seats = [false; 101];
+    FakeServer::start(move |stream| serve_original(stream, &mut seats))
 }
 
 fn serve_original(mut stream: TcpStream, seats: &mut [bool; 101]) {
@@ -122,7 +82,7 @@ fn client(port: u16, args: &[&str], stdin: &str) -> Output {
 
 #[test]
 fn one_shot_reserve_against_the_original_prints_the_reply_and_judges_it() {
-    let server = FakeOriginal::start();
+    let server = fake_original();
     let port = server.addr.port();
 
     let out = client(port, &["reserve", "5,10"], "");
@@ -142,7 +102,7 @@ fn one_shot_reserve_against_the_original_prints_the_reply_and_judges_it() {
 
 #[test]
 fn the_original_closing_on_bad_input_is_a_clear_error() {
-    let server = FakeOriginal::start();
+    let server = fake_original();
     let out = client(server.addr.port(), &["reserve", "abc"], "");
     assert_eq!(out.status.code(), Some(3));
     assert!(stdout(&out).is_empty());
@@ -155,7 +115,7 @@ fn the_original_closing_on_bad_input_is_a_clear_error() {
 
 #[test]
 fn interactive_dialogue_against_the_original() {
-    let server = FakeOriginal::start();
+    let server = fake_original();
     let out = client(server.addr.port(), &[], "1,2\n\n7,7\nSAIR\n3\n");
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -178,7 +138,7 @@ fn interactive_dialogue_against_the_original() {
 
 #[test]
 fn interactive_mode_reports_a_server_that_hangs_up() {
-    let server = FakeOriginal::start();
+    let server = fake_original();
     let out = client(server.addr.port(), &[], "x\n1\n");
     assert_eq!(out.status.code(), Some(3));
     assert!(

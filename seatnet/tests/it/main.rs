@@ -11,6 +11,7 @@
 //! - `shutdown`: the library handle and the binary's SIGTERM;
 //! - `properties`: proptest over the number reader, replies and framing;
 //! - `processes`: the real binaries as child processes;
+//! - `fakes`: hand-written peers (the original's wire behaviour, a liar);
 //! - `client_cli`: `seatnet-client` against a fake original server and the
 //!   real `seatnet-server`;
 //! - `bench_cli`: short, bounded `seatnet-bench` runs and its double-grant
@@ -23,6 +24,7 @@ mod client_cli;
 mod commands;
 mod concurrency;
 mod errors;
+mod fakes;
 mod framing;
 mod limits;
 mod original;
