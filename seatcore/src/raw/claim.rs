@@ -110,23 +110,39 @@ impl<W: AtomicWord> RawSeatMap<W> {
     /// Calls `apply(word, mask, positions)` once per word that in-range
     /// seats of `seats` fall in: `mask` has their bits, `positions` their
     /// indices into `seats`, in request order.
-    ///
-    /// The positions are grouped by a stable sort. Short lists, the usual
-    /// request, are sorted in a buffer on the stack: no allocation.
-    fn for_each_word_group(&self, seats: &[u64], apply: impl FnMut(&W, u64, &[usize])) {
-        const SHORT: usize = 16;
-        let in_range = (0..seats.len()).filter(|&i| seats[i] < self.capacity);
-        if seats.len() <= SHORT {
-            let mut buffer = [0; SHORT];
-            let mut len = 0;
-            for i in in_range {
-                buffer[len] = i;
-                len += 1;
-            }
-            self.apply_by_word(seats, &mut buffer[..len], apply);
+    fn for_each_word_group(&self, seats: &[u64], mut apply: impl FnMut(&W, u64, &[usize])) {
+        if seats.len() <= SHORT_LIST {
+            self.group_short_list(seats, &mut apply);
         } else {
-            let mut positions: Vec<usize> = in_range.collect();
+            let mut positions: Vec<usize> = (0..seats.len())
+                .filter(|&i| seats[i] < self.capacity)
+                .collect();
             self.apply_by_word(seats, &mut positions, apply);
+        }
+    }
+
+    /// Short lists, the usual request: gather each word's positions in one
+    /// pass over the rest of the list, words in order of first appearance.
+    /// At most `SHORT_LIST²` comparisons, no sort and no allocation.
+    fn group_short_list(&self, seats: &[u64], apply: &mut impl FnMut(&W, u64, &[usize])) {
+        // Bit `i` set: position `i` is already in a group (or out of range).
+        let mut grouped: u32 = 0;
+        let mut group = [0; SHORT_LIST];
+        for first in 0..seats.len() {
+            if grouped & (1 << first) != 0 || seats[first] >= self.capacity {
+                continue;
+            }
+            let word = word_of(seats[first]);
+            let (mut len, mut mask) = (0, 0);
+            for (i, &seat) in seats.iter().enumerate().skip(first) {
+                if seat < self.capacity && word_of(seat) == word {
+                    grouped |= 1 << i;
+                    group[len] = i;
+                    len += 1;
+                    mask |= mask_of(seat);
+                }
+            }
+            apply(&self.words[word], mask, &group[..len]);
         }
     }
 
@@ -136,8 +152,7 @@ impl<W: AtomicWord> RawSeatMap<W> {
         positions: &mut [usize],
         mut apply: impl FnMut(&W, u64, &[usize]),
     ) {
-        // Stable: within a word, positions keep request order. (The
-        // standard library sorts short slices with no heap allocation.)
+        // Stable: within a word, positions keep request order.
         positions.sort_by_key(|&i| word_of(seats[i]));
         for group in positions.chunk_by(|&a, &b| same_word(seats, a, b)) {
             let word = &self.words[word_of(seats[group[0]])];
@@ -146,6 +161,10 @@ impl<W: AtomicWord> RawSeatMap<W> {
         }
     }
 }
+
+/// Lists up to this long are grouped by word without sorting or allocating
+/// (a `u32` records which positions are done).
+const SHORT_LIST: usize = 16;
 
 /// Whether positions `a` and `b` of `seats` fall in the same word.
 fn same_word(seats: &[u64], a: usize, b: usize) -> bool {
