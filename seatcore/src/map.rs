@@ -212,7 +212,10 @@ impl SeatMap {
     ///
     /// # Errors
     ///
-    /// [`NotEnough`] if one pass found fewer than `n` free seats.
+    /// [`NotEnough`] if one pass found fewer than `n` free seats. Seats that
+    /// a competing search holds for an instant count as taken, so two
+    /// searches racing for the last `n` free seats can both fail; retrying
+    /// is the remedy.
     ///
     /// # Examples
     ///
