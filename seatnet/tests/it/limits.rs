@@ -133,3 +133,67 @@ fn the_default_pool_serves_256_clients_at_once_and_turns_away_the_257th() {
     assert!(extra.is_closed());
     assert!(clients[255].ask("STATS").contains(" connections=256 "));
 }
+
+#[test]
+fn a_client_that_never_reads_its_replies_is_cut_off_and_frees_its_worker() {
+    // One worker: the second client is served only once the first one's
+    // worker is free again.
+    let server = TestServer::start(Config {
+        threads: 1,
+        max_conns: Some(2),
+        idle_timeout: Duration::from_millis(300),
+        ..Config::default()
+    });
+    let mut greedy = server.line_client();
+    assert_eq!(greedy.ask("HELP").split(' ').next(), Some("OK"));
+    // Pipeline far more replies than the socket buffers hold, never read
+    // them. Bounded: at most 64 MiB of requests, and our own writes stop
+    // with an error once the server gives up on us.
+    let mut writer = greedy.writer.try_clone().unwrap();
+    let flood = std::thread::spawn(move || {
+        let batch = "AVAIL\n".repeat(10_000);
+        for _ in 0..1000 {
+            if std::io::Write::write_all(&mut writer, batch.as_bytes()).is_err() {
+                return true;
+            }
+        }
+        false
+    });
+    // Served by the same single worker, so this answer proves the server
+    // closed the stuck connection rather than waiting on it forever.
+    let mut next = server.line_client();
+    assert_eq!(
+        next.ask("7"),
+        "Reservados: [7] | Indisponíveis/Inválidos: []"
+    );
+    assert!(
+        flood.join().unwrap(),
+        "the server kept reading a client that never reads"
+    );
+}
+
+#[test]
+fn a_client_that_vanishes_mid_request_harms_nobody() {
+    // One worker; room in the queue, so that a new client never races the
+    // release of the previous one's slot (that would be `busy`).
+    let server = TestServer::start(Config {
+        threads: 1,
+        max_conns: Some(8),
+        ..Config::default()
+    });
+    for _ in 0..3 {
+        let mut client = server.line_client();
+        client.ask("HELP");
+        // Half a line, then gone: the server answers into a closed socket
+        // or drops the request, and must go on either way.
+        client.send(b"5,1");
+        drop(client);
+    }
+    let mut next = server.line_client();
+    let stats = next.ask("STATS");
+    assert!(stats.starts_with("OK seats=100 "), "{stats}");
+    assert_eq!(
+        next.ask("9"),
+        "Reservados: [9] | Indisponíveis/Inválidos: []"
+    );
+}
