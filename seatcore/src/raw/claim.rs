@@ -125,7 +125,8 @@ impl<W: AtomicWord> RawSeatMap<W> {
     /// pass over the rest of the list, words in order of first appearance.
     /// At most `SHORT_LIST²` comparisons, no sort and no allocation.
     fn group_short_list(&self, seats: &[u64], apply: &mut impl FnMut(&W, u64, &[usize])) {
-        // Bit `i` set: position `i` is already in a group (or out of range).
+        // Bit `i` set: position `i` is already in a group. (Out-of-range
+        // positions are skipped by the range check instead.)
         let mut grouped: u32 = 0;
         let mut group = [0; SHORT_LIST];
         for first in 0..seats.len() {
@@ -146,6 +147,8 @@ impl<W: AtomicWord> RawSeatMap<W> {
         }
     }
 
+    /// Longer lists: a stable sort of the positions by word, then one
+    /// `apply` per run of equal words.
     fn apply_by_word(
         &self,
         seats: &[u64],
