@@ -5,7 +5,9 @@
 //!
 //! # Running a server
 //!
-//! - [`Config`]: host, port, seats, workers, limits;
+//! - [`Config`]: host, port, seats, workers, limits, and the I/O mode
+//!   ([`Io::Threads`], the default blocking worker pool, or
+//!   [`Io::Events`], one event-loop thread);
 //! - [`Server`]: [`Server::bind`], [`Server::local_addr`],
 //!   [`Server::run`] (blocks until shutdown);
 //! - [`ShutdownHandle`]: stops a running server from any thread.
@@ -42,7 +44,7 @@ pub mod protocol;
 mod server;
 mod stats;
 
-pub use config::Config;
+pub use config::{Config, Io};
 pub use inventory::{Answered, BookingRef, Inventory, Scratch};
 pub use server::{Server, ShutdownHandle};
 pub use stats::{CounterValues, Counters};

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use seatnet::{Config, Server, ShutdownHandle};
+use seatnet::{Config, Io, Server, ShutdownHandle};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use tracing_subscriber::EnvFilter;
@@ -32,13 +32,24 @@ struct Args {
     #[arg(long, default_value_t = Config::DEFAULT_SEATS, value_parser = clap::value_parser!(u64).range(1..))]
     seats: u64,
 
-    /// Worker threads = connections served at once.
+    /// How connections are served. "threads" (default): a fixed pool of
+    /// blocking worker threads, one connection each (simple; at most
+    /// --threads clients at once; one thread wake-up per request).
+    /// "events": one event-loop thread serving every connection (lower
+    /// latency and more throughput under many connections, up to
+    /// --max-conns clients, default 1024; --threads is ignored; one slow
+    /// request delays all the others).
+    #[arg(long, value_enum, default_value_t = IoMode::Threads)]
+    io: IoMode,
+
+    /// Worker threads = connections served at once (--io threads only).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
     threads: u64,
 
     /// Connections open at once (served or queued); one more gets
-    /// "ERR busy" and is closed. Default: the number of threads. Above
-    /// --threads, the extra connections wait until a worker is free.
+    /// "ERR busy" and is closed. Default: the number of threads (--io
+    /// threads) or 1024 (--io events). Above --threads, the extra
+    /// connections wait until a worker is free (--io threads).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     max_conns: Option<u64>,
 
@@ -64,6 +75,15 @@ struct Args {
     /// Log only warnings and errors (same as --log-level warn).
     #[arg(short, long)]
     quiet: bool,
+}
+
+/// The `--io` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum IoMode {
+    /// A fixed pool of blocking worker threads (the default).
+    Threads,
+    /// One event-loop thread serving every connection.
+    Events,
 }
 
 fn parse_max_line(text: &str) -> Result<usize, String> {
@@ -95,17 +115,24 @@ fn run(args: Args) -> Result<(), String> {
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         idle_timeout: Duration::from_secs(args.idle_timeout),
         max_line: args.max_line,
+        io: match args.io {
+            IoMode::Threads => Io::Threads,
+            IoMode::Events => Io::Events,
+        },
     };
     let server = Server::bind(config.clone())
         .map_err(|e| format!("cannot listen on {}:{}: {e}", config.host, config.port))?;
     stop_on_signals(server.shutdown_handle())?;
     let mut stdout = std::io::stdout().lock();
+    let serving = match config.io {
+        Io::Threads => format!("{} workers", config.threads),
+        Io::Events => format!("event loop, up to {} connections", config.max_conns()),
+    };
     writeln!(
         stdout,
-        "seatnet-server listening on {} ({} seats, {} workers)",
+        "seatnet-server listening on {} ({} seats, {serving})",
         server.local_addr(),
         config.seats,
-        config.threads
     )
     .and_then(|()| stdout.flush())
     .map_err(|e| format!("cannot write to stdout: {e}"))?;

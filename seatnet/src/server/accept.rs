@@ -52,7 +52,7 @@ pub(crate) fn accept_loop(listener: &TcpListener, queue: &Sender<Accepted>, shar
 /// The line goes into an empty send buffer, so the write does not block;
 /// the timeout is a guard. Reading what the client may already have sent
 /// before closing avoids a reset that could destroy the line unread.
-fn turn_away(stream: TcpStream, max: u64) {
+pub(super) fn turn_away(stream: TcpStream, max: u64) {
     let mut line = Vec::with_capacity(96);
     Reply::Busy(usize::try_from(max).unwrap_or(usize::MAX)).write_to(&mut line);
     line.push(b'\n');

@@ -4,15 +4,12 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
-use tracing::{debug, info};
+use tracing::info;
 
 use super::Shared;
+use super::batch::{FLUSH_AT, Read as ReadResult, answer_read};
 use crate::inventory::Scratch;
-use crate::protocol::{Control, FrameOutcome, Framer, Reply};
-
-/// A batch of replies is written once it reaches this size even if more
-/// requests of the same read remain, to bound the reply buffer.
-const FLUSH_AT: usize = 64 * 1024;
+use crate::protocol::{FrameOutcome, Framer};
 
 /// Per-worker buffers, reused from one connection to the next.
 #[derive(Debug)]
@@ -82,32 +79,16 @@ fn run(mut stream: &TcpStream, shared: &Shared, buffers: &mut Buffers) -> io::Re
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        let mut batch = Batch {
-            shared,
-            scratch: &mut *scratch,
-            out: &mut *out,
-            stream,
-            requests: 0,
-            errors: 0,
-            failed: None,
-        };
-        let outcome = if n == 0 {
-            framer.finish(|request, newline| batch.answer(request, newline))
+        let read = if n == 0 {
+            ReadResult::Eof
         } else {
-            framer.advance(n, offered, |request, newline| {
-                batch.answer(request, newline)
-            })
+            ReadResult::Bytes { n, offered }
         };
-        if outcome == FrameOutcome::TooLong {
-            batch.errors += 1;
-            Reply::LineTooLong(shared.config.max_line).write_to(batch.out);
-            batch.out.push(b'\n');
-        }
-        let (requests, errors, failed) = (batch.requests, batch.errors, batch.failed);
-        shared.counters.add_requests(requests, errors);
-        if let Some(e) = failed {
-            return Err(e);
-        }
+        let outcome = answer_read(shared, framer, scratch, out, read, &mut |out| {
+            stream.write_all(out)?;
+            out.clear();
+            Ok(())
+        })?;
         if !out.is_empty() {
             stream.write_all(out)?;
             out.clear();
@@ -117,50 +98,6 @@ fn run(mut stream: &TcpStream, shared: &Shared, buffers: &mut Buffers) -> io::Re
             FrameOutcome::ReadMore => {}
             FrameOutcome::Close => return Ok(End::Quit),
             FrameOutcome::TooLong => return Ok(End::TooLong),
-        }
-    }
-}
-
-/// The requests of one read, answered into one buffer.
-struct Batch<'a> {
-    shared: &'a Shared,
-    scratch: &'a mut Scratch,
-    out: &'a mut Vec<u8>,
-    stream: &'a TcpStream,
-    requests: u64,
-    errors: u64,
-    /// A write error while flushing a big batch; ends the connection.
-    failed: Option<io::Error>,
-}
-
-impl Batch<'_> {
-    fn answer(&mut self, request: &[u8], newline: bool) -> Control {
-        let answered =
-            self.shared
-                .inventory
-                .respond(request, self.scratch, &self.shared.counters, self.out);
-        if newline {
-            self.out.push(b'\n');
-        }
-        self.requests += 1;
-        self.errors += u64::from(answered.error);
-        debug!(
-            request = %String::from_utf8_lossy(request),
-            error = answered.error,
-            "request"
-        );
-        if self.out.len() >= FLUSH_AT {
-            let mut stream = self.stream;
-            if let Err(e) = stream.write_all(self.out) {
-                self.failed = Some(e);
-                return Control::Close;
-            }
-            self.out.clear();
-        }
-        if answered.close {
-            Control::Close
-        } else {
-            Control::Continue
         }
     }
 }

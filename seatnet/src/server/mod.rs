@@ -1,15 +1,21 @@
-//! [`Server`]: a listener, an accept thread and a fixed pool of workers.
+//! [`Server`]: a listener and either an accept thread and a fixed pool of
+//! workers ([`Io::Threads`], the default) or one event loop
+//! ([`Io::Events`]).
 //!
 //! - `accept`: admits up to `max_conns` connections, turns away the rest;
 //! - `worker`: the pool, fed through a crossbeam channel;
-//! - `connection`: serving one connection;
+//! - `connection`: serving one connection on a worker;
+//! - `batch`: answering the requests of one read (both modes);
+//! - `events`: the event loop serving every connection;
 //! - `shutdown`: [`ShutdownHandle`] and waking blocked threads.
 //!
 //! Connections beyond `threads` (when `max_conns > threads`) wait in the
 //! channel until a worker is free.
 
 mod accept;
+mod batch;
 mod connection;
+mod events;
 mod shutdown;
 mod worker;
 
@@ -22,7 +28,7 @@ use tracing::{error, info};
 pub use shutdown::ShutdownHandle;
 use shutdown::Stop;
 
-use crate::config::Config;
+use crate::config::{Config, Io};
 use crate::inventory::Inventory;
 use crate::stats::Counters;
 
@@ -81,7 +87,12 @@ impl Server {
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind((config.host.as_str(), config.port))?;
         let local_addr = listener.local_addr()?;
-        let stop = Arc::new(Stop::new(wake_address(local_addr), config.threads));
+        // One shutdown slot per worker; the event loop needs none.
+        let workers = match config.io {
+            Io::Threads => config.threads,
+            Io::Events => 0,
+        };
+        let stop = Arc::new(Stop::new(wake_address(local_addr), workers));
         Ok(Server {
             listener,
             shared: Arc::new(Shared {
@@ -119,12 +130,20 @@ impl Server {
     }
 
     /// Serves until [`ShutdownHandle::shutdown`] is called, then closes
-    /// every connection, joins the workers and returns.
+    /// every connection, joins the workers and returns. With
+    /// [`Io::Events`] the calling thread is the event loop.
     ///
     /// # Errors
     ///
-    /// If the worker threads cannot be started.
+    /// If the worker threads cannot be started, or (events mode) the poll
+    /// cannot be created or fails.
     pub fn run(self) -> io::Result<()> {
+        if self.shared.config.io == Io::Events {
+            info!(addr = %self.local_addr, io = "events", "serving");
+            let result = events::run(self.listener, &self.shared);
+            info!("stopped");
+            return result;
+        }
         let shared = &self.shared;
         let (sender, queue) = crossbeam_channel::unbounded();
         // On error, the workers that did start exit when `sender` drops.

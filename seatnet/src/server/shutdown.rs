@@ -10,6 +10,11 @@
 //! 3. the accept thread drops the channel's sender; workers close the
 //!    connections still queued, see the channel closed, and exit;
 //!    [`Server::run`](crate::Server::run) joins them and returns.
+//!
+//! In the event-loop mode there are no workers and no slots: the wake-up
+//! connection makes the listener readable, the loop sees `stopping` on
+//! waking (and at least once per tick anyway), sends what each connection's
+//! socket takes of its unsent replies, closes them all and returns.
 
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -89,9 +94,10 @@ impl Stop {
         if self.stopping.swap(true, Ordering::AcqRel) {
             return;
         }
-        // Wake the accept thread, blocked in `accept`. The connect happens
-        // after the store above, and the accept thread reads the flag after
-        // its `accept` returns this connection, so it sees `true`.
+        // Wake the accept thread, blocked in `accept` (or the event loop,
+        // blocked in its poll on the listener). The connect happens after
+        // the store above, and the thread reads the flag after `accept` (or
+        // the poll) returns, so it sees `true`.
         let _ = TcpStream::connect_timeout(&self.wake, Duration::from_secs(1));
         for slot in &self.slots {
             if let Some(stream) = &*slot.lock() {

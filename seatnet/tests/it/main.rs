@@ -8,6 +8,7 @@
 //! - `commands`: BOOK, ALL, ANY, TOGETHER, CANCEL, AVAIL, STATS, HELP, QUIT;
 //! - `concurrency`: many clients racing, no seat granted twice;
 //! - `limits`: over-long lines, idle timeout, busy, queueing;
+//! - `events`: the key scenarios against the event-loop mode (`Io::Events`);
 //! - `shutdown`: the library handle and the binary's SIGTERM;
 //! - `properties`: proptest over the number reader, replies and framing;
 //! - `processes`: the real binaries as child processes;
@@ -24,6 +25,7 @@ mod client_cli;
 mod commands;
 mod concurrency;
 mod errors;
+mod events;
 mod fakes;
 mod framing;
 mod limits;

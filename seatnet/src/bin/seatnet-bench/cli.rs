@@ -46,6 +46,15 @@ impl fmt::Display for Framing {
     }
 }
 
+/// The I/O mode of a spawned server (`seatnet::Io`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SpawnIo {
+    /// A fixed pool of blocking worker threads (the server's default).
+    Threads,
+    /// One event-loop thread serving every connection.
+    Events,
+}
+
 /// Which server to load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Target {
@@ -116,6 +125,10 @@ pub(crate) struct Args {
     /// --host/--port.
     #[arg(long)]
     spawn: bool,
+    /// The spawned server's I/O mode (with --spawn): "threads", the
+    /// blocking worker pool, or "events", one event-loop thread.
+    #[arg(long, value_enum, default_value_t = SpawnIo::Threads)]
+    io: SpawnIo,
     /// Print the results as JSON on stdout (the text goes to stderr).
     #[arg(long)]
     json: bool,
@@ -130,6 +143,8 @@ pub(crate) struct Plan {
     /// Where "ours" lives, unless spawned.
     pub(crate) ours: Option<SocketAddr>,
     pub(crate) spawn: bool,
+    /// The spawned server's I/O mode.
+    pub(crate) io: seatnet::Io,
     pub(crate) run_ours: bool,
     pub(crate) run_baseline: bool,
     pub(crate) load: Load,
@@ -181,6 +196,10 @@ impl Args {
         Ok(Plan {
             ours,
             spawn: self.spawn,
+            io: match self.io {
+                SpawnIo::Threads => seatnet::Io::Threads,
+                SpawnIo::Events => seatnet::Io::Events,
+            },
             run_ours,
             run_baseline,
             load: Load {

@@ -57,7 +57,7 @@ fn measure(plan: &Plan) -> Result<Vec<(run::RunResult, bool)>, String> {
     let mut runs = Vec::new();
     if plan.run_ours {
         let result = if plan.spawn {
-            let server = spawn::Spawned::start(plan.load.seats, plan.load.connections)?;
+            let server = spawn::Spawned::start(plan.load.seats, plan.load.connections, plan.io)?;
             let result = run::run("ours", server.addr(), &plan.load, plan.threads, plan.quiet);
             server.stop();
             result?

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::thread::{self, JoinHandle};
 
-use seatnet::{Config, Server, ShutdownHandle};
+use seatnet::{Config, Io, Server, ShutdownHandle};
 
 /// A running in-process seatnet server; [`Spawned::stop`] ends it.
 pub(crate) struct Spawned {
@@ -14,17 +14,19 @@ pub(crate) struct Spawned {
 }
 
 impl Spawned {
-    /// Starts a server with `seats` seats and the default configuration
-    /// otherwise; room for `connections` at once.
-    pub(crate) fn start(seats: u64, connections: u32) -> Result<Self, String> {
+    /// Starts a server with `seats` seats, I/O mode `io` and the default
+    /// configuration otherwise; room for `connections` at once.
+    pub(crate) fn start(seats: u64, connections: u32, io: Io) -> Result<Self, String> {
         let defaults = Config::default();
-        let config = Config {
+        let mut config = Config {
             host: "127.0.0.1".into(),
             port: 0,
             seats,
             threads: defaults.threads.max(connections as usize),
+            io,
             ..defaults
         };
+        config.max_conns = Some(config.max_conns().max(connections as usize));
         let server = Server::bind(config).map_err(|e| format!("cannot start seatnet: {e}"))?;
         let addr = server.local_addr();
         let stop = server.shutdown_handle();
