@@ -2,7 +2,6 @@
 //! one `mio` poll, every connection nonblocking and edge-triggered.
 //!
 //! - `conn`: one connection's buffers and its reaction to readiness;
-//! - `slab`: the open connections by token.
 //!
 //! The protocol work is the blocking mode's (`batch::answer_read`); only
 //! the waiting differs. Each wake-up handles the ready sockets, then, at
@@ -11,7 +10,6 @@
 //! as a guard, the poll never sleeps longer than `tick`.
 
 mod conn;
-mod slab;
 
 use std::io;
 use std::net::TcpListener;
@@ -25,7 +23,10 @@ use super::Shared;
 use super::accept::turn_away;
 use crate::inventory::Scratch;
 use conn::{Conn, End, Next};
-use slab::Conns;
+
+/// The open connections; a connection's `mio` token is its slab key, and
+/// freed keys are reused (the `slab` crate, as tokio and mio's examples do).
+type Conns = slab::Slab<Conn>;
 
 /// The listener's token; connections use their slot index.
 const LISTENER: Token = Token(usize::MAX);
@@ -39,7 +40,7 @@ pub(super) fn run(listener: TcpListener, shared: &Shared) -> io::Result<()> {
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     let mut events = Events::with_capacity(1024);
-    let mut conns = Conns::default();
+    let mut conns = Conns::new();
     let mut scratch = Scratch::default();
     let tick = tick(shared.config.idle_timeout);
     let mut last_scan = Instant::now();
@@ -95,8 +96,8 @@ pub(super) fn run(listener: TcpListener, shared: &Shared) -> io::Result<()> {
         }
     }
     drop(listener);
-    for token in conns.tokens() {
-        if let Some(conn) = conns.get_mut(token) {
+    for token in tokens(&conns) {
+        if let Some(conn) = conns.get_mut(token.0) {
             conn.flush_once();
         }
         close(&mut conns, token, End::Shutdown, shared);
@@ -114,7 +115,7 @@ fn handle(
     shared: &Shared,
     scratch: &mut Scratch,
 ) {
-    let Some(conn) = conns.get_mut(token) else {
+    let Some(conn) = conns.get_mut(token.0) else {
         return;
     };
     match conn.on_ready(read_closed, shared, scratch) {
@@ -164,7 +165,7 @@ fn accept_all(
             turn_away(stream.into(), max);
             continue;
         }
-        let token = conns.next_token();
+        let token = Token(conns.vacant_key());
         let registered = stream.set_nodelay(true).and_then(|()| {
             registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
         });
@@ -181,9 +182,9 @@ fn accept_all(
 /// Closes the connections with no activity for the idle timeout.
 fn close_idle(conns: &mut Conns, now: Instant, shared: &Shared) {
     let timeout = shared.config.idle_timeout;
-    for token in conns.tokens() {
+    for token in tokens(conns) {
         let idle = conns
-            .get_mut(token)
+            .get(token.0)
             .is_some_and(|conn| now.duration_since(conn.last_active()) >= timeout);
         if idle {
             close(conns, token, End::Idle, shared);
@@ -194,7 +195,7 @@ fn close_idle(conns: &mut Conns, now: Instant, shared: &Shared) {
 /// Drops the connection (closing its socket, which also removes it from
 /// the poll), logs why, and frees its place in the connection count.
 fn close(conns: &mut Conns, token: Token, end: End, shared: &Shared) {
-    let Some(conn) = conns.remove(token) else {
+    let Some(conn) = conns.try_remove(token.0) else {
         return;
     };
     let peer = conn.peer;
@@ -205,4 +206,9 @@ fn close(conns: &mut Conns, token: Token, end: End, shared: &Shared) {
     }
     drop(conn);
     shared.counters.close();
+}
+
+/// The tokens of every open connection (a copy, so the loop may close some).
+fn tokens(conns: &Conns) -> Vec<Token> {
+    conns.iter().map(|(key, _)| Token(key)).collect()
 }
