@@ -145,6 +145,9 @@ impl Server {
             return result;
         }
         let shared = &self.shared;
+        // Unbounded in type, bounded in fact: the accept thread admits at
+        // most `max_conns` open connections (`Counters::try_open`), so the
+        // queue never holds more than that; the rest are told `busy`.
         let (sender, queue) = crossbeam_channel::unbounded();
         // On error, the workers that did start exit when `sender` drops.
         let workers = worker::spawn_workers(shared.config.threads, &queue, shared)?;
