@@ -6,118 +6,111 @@ use std::thread;
 
 use seatnet::Config;
 
-use crate::support::{TestServer, field, seats};
-
-/// The seats in the first list of an original reply.
-fn reserved_in(reply: &str) -> Vec<u64> {
-    let list = reply
-        .strip_prefix("Reservados: [")
-        .and_then(|r| r.split_once(']'))
-        .unwrap_or_else(|| panic!("not an original reply: {reply}"))
-        .0;
-    if list.is_empty() {
-        return Vec::new();
-    }
-    list.split(", ").map(|s| s.parse().unwrap()).collect()
-}
+use crate::support::{TestServer, each_io, field, reserved_in, seats};
 
 #[test]
 fn sixty_four_clients_racing_for_the_same_seats() {
-    const CLIENTS: usize = 64;
-    let server = TestServer::start(Config {
-        // Two connections per client.
-        threads: 2 * CLIENTS,
-        seats: 200,
-        ..Config::default()
-    });
-    let start = Arc::new(Barrier::new(CLIENTS));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|i| {
-            let addr = server.addr;
-            let start = Arc::clone(&start);
-            thread::spawn(move || {
-                let mut granted = Vec::new();
-                let mut line = crate::support::LineClient::connect(addr);
-                let mut original = crate::support::OriginalClient::connect(addr);
-                start.wait();
-                // Everyone asks for every seat, in a different order, in
-                // small requests of both kinds and through BOOK / ANY.
-                for round in 0..20u64 {
-                    let first = (i as u64 * 7 + round * 10) % 200;
-                    let request: Vec<String> = (first..first + 10)
-                        .map(|s| (s % 200 + 1).to_string())
-                        .collect();
-                    let request = request.join(",");
-                    granted.extend(reserved_in(&original.ask(&request)));
-                    let booked = line.ask(&format!("BOOK {request}"));
-                    if booked.starts_with("OK ") {
-                        granted.extend(seats(field(&booked, "reserved")));
+    each_io(|io| {
+        const CLIENTS: usize = 64;
+        let server = TestServer::start(Config {
+            io,
+            // Two connections per client.
+            threads: 2 * CLIENTS,
+            seats: 200,
+            ..Config::default()
+        });
+        let start = Arc::new(Barrier::new(CLIENTS));
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|i| {
+                let addr = server.addr;
+                let start = Arc::clone(&start);
+                thread::spawn(move || {
+                    let mut granted = Vec::new();
+                    let mut line = crate::support::LineClient::connect(addr);
+                    let mut original = crate::support::OriginalClient::connect(addr);
+                    start.wait();
+                    // Everyone asks for every seat, in a different order, in
+                    // small requests of both kinds and through BOOK / ANY.
+                    for round in 0..20u64 {
+                        let first = (i as u64 * 7 + round * 10) % 200;
+                        let request: Vec<String> = (first..first + 10)
+                            .map(|s| (s % 200 + 1).to_string())
+                            .collect();
+                        let request = request.join(",");
+                        granted.extend(reserved_in(&original.ask(&request)));
+                        let booked = line.ask(&format!("BOOK {request}"));
+                        if booked.starts_with("OK ") {
+                            granted.extend(seats(field(&booked, "reserved")));
+                        }
+                        let any = line.ask("ANY 1");
+                        if any.starts_with("OK ") {
+                            granted.extend(seats(field(&any, "seats")));
+                        }
                     }
-                    let any = line.ask("ANY 1");
-                    if any.starts_with("OK ") {
-                        granted.extend(seats(field(&any, "seats")));
-                    }
-                }
-                granted
+                    granted
+                })
             })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for client in clients {
-        all.extend(client.join().unwrap());
-    }
-    let unique: HashSet<_> = all.iter().copied().collect();
-    assert_eq!(unique.len(), all.len(), "a seat was granted twice");
-    assert_eq!(
-        unique.len(),
-        200,
-        "every seat was asked for, so every seat went"
-    );
-    let stats = crate::support::LineClient::connect(server.addr).ask("STATS");
-    assert_eq!(field(&stats, "reserved"), "200");
+            .collect();
+        let mut all = Vec::new();
+        for client in clients {
+            all.extend(client.join().unwrap());
+        }
+        let unique: HashSet<_> = all.iter().copied().collect();
+        assert_eq!(unique.len(), all.len(), "a seat was granted twice");
+        assert_eq!(
+            unique.len(),
+            200,
+            "every seat was asked for, so every seat went"
+        );
+        let stats = crate::support::LineClient::connect(server.addr).ask("STATS");
+        assert_eq!(field(&stats, "reserved"), "200");
+    });
 }
 
 #[test]
 fn all_or_nothing_races_never_split_a_group() {
-    const CLIENTS: usize = 16;
-    let server = TestServer::start(Config {
-        threads: CLIENTS,
-        seats: 64,
-        ..Config::default()
-    });
-    let start = Arc::new(Barrier::new(CLIENTS));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|i| {
-            let addr = server.addr;
-            let start = Arc::clone(&start);
-            thread::spawn(move || {
-                let mut client = crate::support::LineClient::connect(addr);
-                start.wait();
-                let mut won = Vec::new();
-                for round in 0..32u64 {
-                    // Overlapping pairs: (k, k+1).
-                    let k = (i as u64 * 3 + round) % 63 + 1;
-                    let reply = client.ask(&format!("ALL {k},{}", k + 1));
-                    if reply.starts_with("OK ") {
-                        won.extend(seats(field(&reply, "seats")));
-                    } else {
-                        assert!(reply.starts_with("ERR conflict: taken="), "{reply}");
+    each_io(|io| {
+        const CLIENTS: usize = 16;
+        let server = TestServer::start(Config {
+            io,
+            threads: CLIENTS,
+            seats: 64,
+            ..Config::default()
+        });
+        let start = Arc::new(Barrier::new(CLIENTS));
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|i| {
+                let addr = server.addr;
+                let start = Arc::clone(&start);
+                thread::spawn(move || {
+                    let mut client = crate::support::LineClient::connect(addr);
+                    start.wait();
+                    let mut won = Vec::new();
+                    for round in 0..32u64 {
+                        // Overlapping pairs: (k, k+1).
+                        let k = (i as u64 * 3 + round) % 63 + 1;
+                        let reply = client.ask(&format!("ALL {k},{}", k + 1));
+                        if reply.starts_with("OK ") {
+                            won.extend(seats(field(&reply, "seats")));
+                        } else {
+                            assert!(reply.starts_with("ERR conflict: taken="), "{reply}");
+                        }
                     }
-                }
-                won
+                    won
+                })
             })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for client in clients {
-        all.extend(client.join().unwrap());
-    }
-    let unique: HashSet<_> = all.iter().copied().collect();
-    assert_eq!(unique.len(), all.len(), "a seat was granted twice");
-    let stats = crate::support::LineClient::connect(server.addr).ask("STATS");
-    assert_eq!(
-        field(&stats, "reserved"),
-        all.len().to_string(),
-        "no half-kept group"
-    );
+            .collect();
+        let mut all = Vec::new();
+        for client in clients {
+            all.extend(client.join().unwrap());
+        }
+        let unique: HashSet<_> = all.iter().copied().collect();
+        assert_eq!(unique.len(), all.len(), "a seat was granted twice");
+        let stats = crate::support::LineClient::connect(server.addr).ask("STATS");
+        assert_eq!(
+            field(&stats, "reserved"),
+            all.len().to_string(),
+            "no half-kept group"
+        );
+    });
 }

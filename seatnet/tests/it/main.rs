@@ -8,7 +8,8 @@
 //! - `commands`: BOOK, ALL, ANY, TOGETHER, CANCEL, AVAIL, STATS, HELP, QUIT;
 //! - `concurrency`: many clients racing, no seat granted twice;
 //! - `limits`: over-long lines, idle timeout, busy, queueing;
-//! - `events`: the key scenarios against the event-loop mode (`Io::Events`);
+//! - `events`: what only the event-loop mode has to show (the scenarios
+//!   every mode must pass run in both, through `support::each_io`);
 //! - `shutdown`: the library handle and the binary's SIGTERM;
 //! - `properties`: proptest over the number reader, replies and framing;
 //! - `processes`: the real binaries as child processes;

@@ -6,11 +6,21 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use seatnet::{Config, Server, ShutdownHandle};
+use seatnet::{Config, Io, Server, ShutdownHandle};
 
 /// Every read in the tests gives up after this long, so a bug fails a test
 /// instead of hanging it. Not a timing assertion: generous on purpose.
 pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs `scenario` once per I/O mode: what a client sees must not depend
+/// on whether a worker pool or the event loop serves it. The mode is
+/// printed first, so a failure's captured output names it.
+pub(crate) fn each_io(mut scenario: impl FnMut(Io)) {
+    for io in [Io::Threads, Io::Events] {
+        eprintln!("-- io mode: {io:?}");
+        scenario(io);
+    }
+}
 
 /// A server running on its own thread; shut down and joined on drop.
 pub(crate) struct TestServer {
@@ -43,8 +53,14 @@ impl TestServer {
 
     /// A server with default settings but few workers (tests are small).
     pub(crate) fn small() -> TestServer {
+        Self::small_in(Io::Threads)
+    }
+
+    /// [`small`](Self::small), served in I/O mode `io`.
+    pub(crate) fn small_in(io: Io) -> TestServer {
         Self::start(Config {
             threads: 8,
+            io,
             ..Config::default()
         })
     }
@@ -172,6 +188,19 @@ impl LineClient {
             ),
         }
     }
+}
+
+/// The seats in the first list of an original reply.
+pub(crate) fn reserved_in(reply: &str) -> Vec<u64> {
+    let list = reply
+        .strip_prefix("Reservados: [")
+        .and_then(|r| r.split_once(']'))
+        .unwrap_or_else(|| panic!("not an original reply: {reply}"))
+        .0;
+    if list.is_empty() {
+        return Vec::new();
+    }
+    list.split(", ").map(|s| s.parse().unwrap()).collect()
 }
 
 /// The reference in an `OK <ref> ...` reply.
