@@ -8,10 +8,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::bits::{self, BITS};
 use crate::store::SeatStore;
-
-/// Seats per word.
-const BITS: u64 = 64;
 
 /// A `Vec<AtomicU64>` bitset driven by bare `fetch_or` / `fetch_and`.
 ///
@@ -36,21 +34,7 @@ impl BareAtomic {
     /// The word and mask of `seat`, if it is on the map.
     #[inline]
     fn locate(&self, seat: u64) -> Option<(&AtomicU64, u64)> {
-        if seat < self.capacity {
-            Some((&self.words[(seat / BITS) as usize], 1 << (seat % BITS)))
-        } else {
-            None
-        }
-    }
-
-    /// The bits of word `word` that are real seats.
-    fn valid_bits(&self, word: usize) -> u64 {
-        let here = self.capacity - word as u64 * BITS;
-        if here >= BITS {
-            u64::MAX
-        } else {
-            (1 << here) - 1
-        }
+        bits::locate(seat, self.capacity).map(|(word, mask)| (&self.words[word], mask))
     }
 }
 
@@ -59,7 +43,7 @@ impl SeatStore for BareAtomic {
 
     fn with_capacity(capacity: u64) -> Self {
         assert!(capacity > 0, "a store needs at least one seat");
-        let words = usize::try_from(capacity.div_ceil(BITS)).expect("capacity fits in memory");
+        let words = bits::word_count(capacity);
         BareAtomic {
             words: (0..words).map(|_| AtomicU64::new(0)).collect(),
             capacity,
@@ -96,7 +80,7 @@ impl SeatStore for BareAtomic {
         let mut found = Vec::new();
         for (index, word) in self.words.iter().enumerate() {
             // Relaxed: only picks a candidate bit; the fetch_or decides.
-            let mut free = !word.load(Ordering::Relaxed) & self.valid_bits(index);
+            let mut free = !word.load(Ordering::Relaxed) & bits::valid_bits(index, self.capacity);
             while free != 0 && (found.len() as u64) < n {
                 let bit = free & free.wrapping_neg();
                 free &= !bit;

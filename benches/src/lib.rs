@@ -21,6 +21,7 @@
 //! - [`fill`]: reserves an exact, reproducible share of a store's seats.
 
 mod bare_atomic;
+mod bits;
 mod crew;
 mod fill;
 mod locked_bitset;

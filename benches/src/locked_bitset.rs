@@ -7,10 +7,8 @@
 
 use parking_lot::Mutex;
 
+use crate::bits::{self, BITS};
 use crate::store::SeatStore;
-
-/// Seats per word.
-const BITS: u64 = 64;
 
 /// A `parking_lot::Mutex<Vec<u64>>` bitset (bit set = reserved).
 ///
@@ -31,29 +29,12 @@ pub struct LockedBitset {
     capacity: u64,
 }
 
-impl LockedBitset {
-    /// The word index and mask of `seat`, if it is on the map.
-    fn locate(&self, seat: u64) -> Option<(usize, u64)> {
-        (seat < self.capacity).then(|| ((seat / BITS) as usize, 1 << (seat % BITS)))
-    }
-
-    /// The bits of word `word` that are real seats.
-    fn valid_bits(&self, word: usize) -> u64 {
-        let here = self.capacity - word as u64 * BITS;
-        if here >= BITS {
-            u64::MAX
-        } else {
-            (1 << here) - 1
-        }
-    }
-}
-
 impl SeatStore for LockedBitset {
     const NAME: &'static str = "parking_lot_bitset";
 
     fn with_capacity(capacity: u64) -> Self {
         assert!(capacity > 0, "a store needs at least one seat");
-        let words = usize::try_from(capacity.div_ceil(BITS)).expect("capacity fits in memory");
+        let words = bits::word_count(capacity);
         LockedBitset {
             words: Mutex::new(vec![0; words]),
             capacity,
@@ -61,7 +42,7 @@ impl SeatStore for LockedBitset {
     }
 
     fn reserve(&self, seat: u64) -> bool {
-        let Some((word, mask)) = self.locate(seat) else {
+        let Some((word, mask)) = bits::locate(seat, self.capacity) else {
             return false;
         };
         let mut words = self.words.lock();
@@ -71,7 +52,7 @@ impl SeatStore for LockedBitset {
     }
 
     fn release(&self, seat: u64) -> bool {
-        let Some((word, mask)) = self.locate(seat) else {
+        let Some((word, mask)) = bits::locate(seat, self.capacity) else {
             return false;
         };
         let mut words = self.words.lock();
@@ -85,7 +66,7 @@ impl SeatStore for LockedBitset {
         seats
             .iter()
             .map(|&seat| {
-                self.locate(seat).is_some_and(|(word, mask)| {
+                bits::locate(seat, self.capacity).is_some_and(|(word, mask)| {
                     let was_free = words[word] & mask == 0;
                     words[word] |= mask;
                     was_free
@@ -99,7 +80,7 @@ impl SeatStore for LockedBitset {
         seats
             .iter()
             .map(|&seat| {
-                self.locate(seat).is_some_and(|(word, mask)| {
+                bits::locate(seat, self.capacity).is_some_and(|(word, mask)| {
                     let was_reserved = words[word] & mask != 0;
                     words[word] &= !mask;
                     was_reserved
@@ -113,7 +94,7 @@ impl SeatStore for LockedBitset {
         let mut found = Vec::new();
         // Walk words from the first; the lock makes the search exact.
         for (index, word) in words.iter().enumerate() {
-            let mut free = !*word & self.valid_bits(index);
+            let mut free = !*word & bits::valid_bits(index, self.capacity);
             while free != 0 && (found.len() as u64) < n {
                 found.push(index as u64 * BITS + u64::from(free.trailing_zeros()));
                 free &= free - 1;
@@ -126,7 +107,9 @@ impl SeatStore for LockedBitset {
             return None;
         }
         for &seat in &found {
-            words[(seat / BITS) as usize] |= 1 << (seat % BITS);
+            if let Some((word, mask)) = bits::locate(seat, self.capacity) {
+                words[word] |= mask;
+            }
         }
         Some(found)
     }
