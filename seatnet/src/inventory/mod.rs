@@ -223,9 +223,9 @@ impl Inventory {
                 }
             }
             Held::Run(run) => {
-                for seat in run.clone() {
-                    let _ = self.map.release(seat);
-                }
+                // One `fetch_and` per word of the run, not one per seat.
+                let seats: Vec<u64> = run.clone().collect();
+                let _ = self.map.release_each(&seats);
                 *out.range = run;
                 Reply::Cancelled {
                     reference,
