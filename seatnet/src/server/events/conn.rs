@@ -100,14 +100,8 @@ impl Conn {
         if let Err(e) = self.flush() {
             return Next::Close(End::Error(e));
         }
-        if self.end.is_some() {
-            return match self.end.take() {
-                Some(end) if self.out.is_empty() => Next::Close(end),
-                end => {
-                    self.end = end;
-                    Next::Wait
-                }
-            };
+        if let Some(end) = self.end.take() {
+            return self.close_when_sent(end);
         }
         if self.paused {
             if !self.out.is_empty() {
@@ -177,12 +171,7 @@ impl Conn {
                 FrameOutcome::TooLong => Some(End::TooLong),
             };
             if let Some(end) = end {
-                if self.out.is_empty() {
-                    return Next::Close(end);
-                }
-                // Wait for the socket to take the last replies.
-                self.end = Some(end);
-                return Next::Wait;
+                return self.close_when_sent(end);
             }
             if self.out.len() > OUT_LIMIT {
                 self.paused = true;
@@ -193,6 +182,17 @@ impl Conn {
             }
         }
         Next::Again
+    }
+
+    /// The connection is over: close now if every reply is sent, else wait
+    /// for the socket to take the rest.
+    fn close_when_sent(&mut self, end: End) -> Next {
+        if self.out.is_empty() {
+            Next::Close(end)
+        } else {
+            self.end = Some(end);
+            Next::Wait
+        }
     }
 
     /// Answers one read's requests and sends what the socket takes now.
