@@ -160,13 +160,6 @@ impl Inventory {
     }
 
     fn any<'a>(&'a self, n: u64, out: ExecScratch<'a>) -> Reply<'a> {
-        // Checked here so a huge count is answered without a search.
-        if n > self.map.capacity() {
-            return Reply::NotEnoughAny {
-                requested: n,
-                free: self.map.free_count(),
-            };
-        }
         match self.map.reserve_any(n) {
             Ok(mut got) => {
                 got.sort_unstable();
@@ -184,12 +177,6 @@ impl Inventory {
     }
 
     fn together<'a>(&'a self, n: u64, out: ExecScratch<'a>) -> Reply<'a> {
-        if n > self.map.capacity() {
-            return Reply::NotEnoughTogether {
-                requested: n,
-                free: self.map.free_count(),
-            };
-        }
         match self.map.reserve_adjacent(n) {
             Ok(run) => {
                 *out.range = run.clone();
