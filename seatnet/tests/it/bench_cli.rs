@@ -5,20 +5,29 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Output, Stdio};
 use std::thread;
+use std::time::Duration;
+
+use seatnet::Config;
 
 use crate::fakes::FakeServer;
 use crate::processes::{ServerProcess, stderr, stdout};
-use crate::support::READ_TIMEOUT;
+use crate::support::{READ_TIMEOUT, TestServer};
 
 /// Runs the bench with a hard bound on time and quiet progress.
 fn bench(args: &[&str]) -> Output {
+    bench_for("10", args)
+}
+
+/// [`bench`] with a run of `seconds` (a bound, or the run's length when
+/// no `-n` is given).
+fn bench_for(seconds: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_seatnet-bench"))
         .args([
             "--quiet",
             "--warmup",
             "0",
             "--duration",
-            "10",
+            seconds,
             "--timeout",
             "5",
         ])
@@ -146,4 +155,100 @@ fn lie(mut stream: TcpStream) {
             return;
         }
     }
+}
+
+/// The numbers after `label` on the report line of hostile kind `kind`.
+fn hostile_count(text: &str, kind: &str, label: &str) -> u64 {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("hostile   {kind} ")))
+        .unwrap_or_else(|| panic!("no hostile {kind} line in {text}"));
+    let after = line
+        .split(label)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no '{label}' in {line}"));
+    after
+        .trim_start()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number after '{label}' in {line}"))
+}
+
+#[test]
+fn hostile_connections_are_held_during_the_run() {
+    // Room for every connection and a timeout far beyond the run: nothing
+    // is closed, so every hostile connection is held to the end.
+    let server = TestServer::start(Config {
+        threads: 16,
+        ..Config::default()
+    });
+    let port = server.addr.port().to_string();
+    let out = bench(&[
+        "--port",
+        &port,
+        "-n",
+        "300",
+        "-c",
+        "2",
+        "--idle",
+        "5",
+        "--trickle",
+        "2",
+        "--no-read",
+        "2",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("double-grant check: OK ("), "{text}");
+    for (kind, planned) in [("idle", 5), ("trickle", 2), ("no-read", 2)] {
+        assert!(
+            text.contains(&format!("hostile   {kind} {planned}: ")),
+            "{text}"
+        );
+        assert_eq!(hostile_count(&text, kind, "held"), planned, "{text}");
+        assert_eq!(hostile_count(&text, kind, "closed by server"), 0, "{text}");
+    }
+}
+
+#[test]
+fn hostile_connections_the_server_closes_are_reopened() {
+    // The server closes a connection silent for 1 s (idle and never-reading
+    // ones, whose replies go unread); the run lasts 5 s by construction
+    // (`--duration`), so each is closed at least once and opened again.
+    // No timing is asserted: only that what was closed was reopened.
+    let server = TestServer::start(Config {
+        threads: 16,
+        idle_timeout: Duration::from_secs(1),
+        ..Config::default()
+    });
+    let port = server.addr.port().to_string();
+    let out = bench_for(
+        "5",
+        &[
+            "--port",
+            &port,
+            "-c",
+            "2",
+            "--idle",
+            "4",
+            "--no-read",
+            "2",
+            "--json",
+        ],
+    );
+    let json = stdout(&out);
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{json}{text}");
+    for kind in ["idle", "no-read"] {
+        let closed = hostile_count(&text, kind, "closed by server");
+        let reopened = hostile_count(&text, kind, "reopened");
+        assert!(closed > 0, "{text}");
+        // A close in the last back-off before the end is not reopened yet.
+        assert!(reopened > 0 && reopened <= closed, "{text}");
+    }
+    assert!(
+        json.contains("\"hostile\":{\"idle\":{\"planned\":4,"),
+        "{json}"
+    );
 }

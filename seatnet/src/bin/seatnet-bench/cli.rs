@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use crate::hostile::HostilePlan;
+
 /// Exit codes, as documented in `--help`.
 pub(crate) mod exit {
     /// Every request answered, no seat granted twice.
@@ -129,6 +131,19 @@ pub(crate) struct Args {
     /// blocking worker pool, or "events", one event-loop thread.
     #[arg(long, value_enum, default_value_t = SpawnIo::Threads)]
     io: SpawnIo,
+    /// Hostile connections held open during the run that connect and send
+    /// nothing. Only held, never measured; reopened when the server closes
+    /// them.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    idle: u32,
+    /// Hostile connections that send one byte a second of a line that never
+    /// ends (`5,5,5,...`, no newline). Held like --idle.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    trickle: u32,
+    /// Hostile connections that pipeline newline requests (`0`) as fast as
+    /// the server takes them and never read a reply. Held like --idle.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    no_read: u32,
     /// Print the results as JSON on stdout (the text goes to stderr).
     #[arg(long)]
     json: bool,
@@ -148,6 +163,8 @@ pub(crate) struct Plan {
     pub(crate) run_ours: bool,
     pub(crate) run_baseline: bool,
     pub(crate) load: Load,
+    /// Hostile connections held while "ours" is loaded.
+    pub(crate) hostile: HostilePlan,
     pub(crate) threads: u32,
     pub(crate) json: bool,
     pub(crate) quiet: bool,
@@ -214,10 +231,58 @@ impl Args {
                 timeout: Duration::from_secs_f64(self.timeout),
                 seed: self.seed.unwrap_or_else(|| fastrand::u64(..)),
             },
+            hostile: HostilePlan {
+                idle: self.idle,
+                trickle: self.trickle,
+                no_read: self.no_read,
+            },
             threads: self.threads.min(self.connections),
             json: self.json,
             quiet: self.quiet,
         })
+    }
+}
+
+impl Plan {
+    /// File descriptors the plan holds at once at most: every connection,
+    /// twice when its server lives in this process (`--spawn`, the
+    /// baseline), plus a margin for pollers, wakers, listeners and stdio.
+    pub(crate) fn descriptors(&self) -> u64 {
+        const MARGIN: u64 = 64;
+        let honest = u64::from(self.load.connections);
+        let ours = if self.run_ours {
+            let conns = honest + self.hostile.total();
+            if self.spawn { 2 * conns } else { conns }
+        } else {
+            0
+        };
+        let baseline = if self.run_baseline { 2 * honest } else { 0 };
+        ours.max(baseline) + MARGIN
+    }
+
+    /// Refuses a plan that needs more descriptors than `limit`.
+    pub(crate) fn check_descriptors(&self, limit: u64) -> Result<(), String> {
+        let needed = self.descriptors();
+        if needed <= limit {
+            return Ok(());
+        }
+        Err(format!(
+            "this run would hold about {needed} file descriptors ({} honest and {} hostile \
+             connections{}), but this process may hold at most {limit} (RLIMIT_NOFILE, \
+             raised to its hard limit): lower -c, --idle, --trickle or --no-read{}",
+            self.load.connections,
+            self.hostile.total(),
+            if self.spawn {
+                ", both ends in this process with --spawn"
+            } else {
+                ""
+            },
+            if self.spawn {
+                ", or load a separately started server instead of --spawn"
+            } else {
+                ""
+            },
+        ))
     }
 }
 
@@ -276,6 +341,28 @@ mod tests {
         assert!(args.plan().unwrap_err().contains("--framing newline"));
         let args = Args::parse_from(["bench", "--pipeline", "4", "--framing", "newline"]);
         assert_eq!(args.plan().unwrap().load.pipeline, 4);
+    }
+
+    #[test]
+    fn plans_beyond_the_descriptor_limit_are_refused() {
+        let plan = Args::parse_from(["bench", "--idle", "1000", "--no-read", "10", "-c", "6"])
+            .plan()
+            .unwrap();
+        assert_eq!(plan.hostile.total(), 1010);
+        assert!(plan.check_descriptors(2000).is_ok());
+        let err = plan.check_descriptors(1000).unwrap_err();
+        assert!(err.contains("at most 1000 (RLIMIT_NOFILE"), "{err}");
+        assert!(err.contains("6 honest and 1010 hostile"), "{err}");
+        let spawned = Args::parse_from(["bench", "--spawn", "--idle", "1000"])
+            .plan()
+            .unwrap();
+        assert!(spawned.descriptors() > 2000, "both ends count");
+        assert!(
+            spawned
+                .check_descriptors(1500)
+                .unwrap_err()
+                .contains("--spawn")
+        );
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! - `workload`: the random requests;
 //! - `stats`, `grants`: latency histogram, counters, double-grant check;
 //! - `report`: text and JSON;
+//! - `hostile`: idle, trickling and never-reading connections held open
+//!   during a run (`--idle`, `--trickle`, `--no-read`);
 //! - `baseline`: the original design ported, to compare against;
 //! - `spawn`: a seatnet server started in-process.
 
@@ -16,6 +18,7 @@ mod cli;
 mod driver;
 mod framing;
 mod grants;
+mod hostile;
 #[path = "../seatnet-client/original_reply.rs"]
 mod original_reply;
 mod report;
@@ -24,6 +27,7 @@ mod spawn;
 mod stats;
 mod workload;
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -33,7 +37,10 @@ use report::Measured;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let plan = match args.plan() {
+    let plan = match args.plan().and_then(|plan| {
+        plan.check_descriptors(raise_descriptor_limit()?)?;
+        Ok(plan)
+    }) {
         Ok(plan) => plan,
         Err(e) => {
             eprintln!("error: {e}");
@@ -49,6 +56,29 @@ fn main() -> ExitCode {
     })
 }
 
+/// Raises this process's descriptor limit to its hard limit and returns it.
+fn raise_descriptor_limit() -> Result<u64, String> {
+    rlimit::increase_nofile_limit(u64::MAX)
+        .map_err(|e| format!("cannot read or raise RLIMIT_NOFILE: {e}"))
+}
+
+/// Loads `addr` while holding the plan's hostile connections to it.
+fn run_ours(plan: &Plan, addr: SocketAddr) -> Result<run::RunResult, String> {
+    let holder = if plan.hostile.any() {
+        Some(hostile::Holder::start(addr, plan.hostile)?)
+    } else {
+        None
+    };
+    if let Some(holder) = &holder {
+        holder.measuring();
+    }
+    let result = run::run("ours", addr, &plan.load, plan.threads, plan.quiet);
+    let held = holder.map(hostile::Holder::stop).transpose();
+    let mut result = result?;
+    result.hostile = held?;
+    Ok(result)
+}
+
 /// The baseline speaks only the original framing, one request in flight.
 const BASELINE_NOTE: &str = "the original design takes one read as one request: \
                              original framing, one request in flight per connection";
@@ -57,13 +87,17 @@ fn measure(plan: &Plan) -> Result<Vec<(run::RunResult, bool)>, String> {
     let mut runs = Vec::new();
     if plan.run_ours {
         let result = if plan.spawn {
-            let server = spawn::Spawned::start(plan.load.seats, plan.load.connections, plan.io)?;
-            let result = run::run("ours", server.addr(), &plan.load, plan.threads, plan.quiet);
+            let server = spawn::Spawned::start(
+                plan.load.seats,
+                plan.load.connections,
+                plan.hostile.total(),
+                plan.io,
+            )?;
+            let result = run_ours(plan, server.addr());
             server.stop();
             result?
         } else {
-            let addr = plan.ours.ok_or("no target address")?;
-            run::run("ours", addr, &plan.load, plan.threads, plan.quiet)?
+            run_ours(plan, plan.ours.ok_or("no target address")?)?
         };
         runs.push((result, false));
     }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::cli::Load;
 use crate::driver::{self, Schedule};
+use crate::hostile::HostileReport;
 use crate::stats::Stats;
 
 /// The result of one run.
@@ -18,6 +19,8 @@ pub(crate) struct RunResult {
     pub(crate) stats: Stats,
     /// From the end of the warm-up to the last measured reply.
     pub(crate) elapsed: Duration,
+    /// What became of the hostile connections held meanwhile, if any.
+    pub(crate) hostile: Option<HostileReport>,
 }
 
 impl RunResult {
@@ -88,6 +91,7 @@ pub(crate) fn run(
         addr,
         elapsed: end.saturating_duration_since(measure_from),
         stats: merged,
+        hostile: None,
     })
 }
 
