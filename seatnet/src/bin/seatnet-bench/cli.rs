@@ -37,6 +37,9 @@ pub(crate) enum Framing {
     Original,
     /// seatnet's native: one request per `\n`-terminated line.
     Newline,
+    /// Redis's RESP (`--target redis`), not a choice of its own.
+    #[value(skip)]
+    Resp,
 }
 
 impl fmt::Display for Framing {
@@ -44,6 +47,7 @@ impl fmt::Display for Framing {
         f.write_str(match self {
             Self::Original => "original",
             Self::Newline => "newline",
+            Self::Resp => "resp",
         })
     }
 }
@@ -64,6 +68,9 @@ pub(crate) enum Target {
     Ours,
     /// The in-process port of the original design only.
     Baseline,
+    /// A Redis server at --host/--port (default port 6379): seat s is
+    /// claimed with `SETBIT <key> <s> 1` and granted when it returns 0.
+    Redis,
 }
 
 /// Load generator for seat servers, with a double-grant check.
@@ -78,9 +85,9 @@ pub(crate) struct Args {
     /// Target host (must resolve to a loopback address).
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
-    /// Target port.
-    #[arg(long, default_value_t = 12345)]
-    port: u16,
+    /// Target port (default 12345, or 6379 with --target redis).
+    #[arg(long)]
+    port: Option<u16>,
     /// Concurrent connections.
     #[arg(short, long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096))]
     connections: u32,
@@ -123,6 +130,10 @@ pub(crate) struct Args {
     /// Which server to load.
     #[arg(long, value_enum, default_value_t = Target::Ours)]
     target: Target,
+    /// The bitmap key of --target redis. It is deleted before the run, so
+    /// every run starts with all seats free.
+    #[arg(long, value_name = "KEY", default_value = "seatnet-bench:seats")]
+    redis_key: String,
     /// Start a seatnet server in-process on 127.0.0.1:0 instead of loading
     /// --host/--port.
     #[arg(long)]
@@ -157,6 +168,8 @@ pub(crate) struct Args {
 pub(crate) struct Plan {
     /// Where "ours" lives, unless spawned.
     pub(crate) ours: Option<SocketAddr>,
+    /// The Redis server and key to load instead of ours (`--target redis`).
+    pub(crate) redis: Option<(SocketAddr, String)>,
     pub(crate) spawn: bool,
     /// The spawned server's I/O mode.
     pub(crate) io: seatnet::Io,
@@ -183,6 +196,8 @@ pub(crate) struct Load {
     pub(crate) requests: Option<u64>,
     pub(crate) timeout: Duration,
     pub(crate) seed: u64,
+    /// The bitmap key of `Framing::Resp` (empty otherwise).
+    pub(crate) redis_key: String,
 }
 
 /// Cap on a run bounded only by --requests.
@@ -191,7 +206,18 @@ const REQUESTS_ONLY_CAP: Duration = Duration::from_secs(60);
 impl Args {
     /// Checks the flags against each other and resolves the target.
     pub(crate) fn plan(&self) -> Result<Plan, String> {
-        if self.framing == Framing::Original && self.pipeline > 1 {
+        let redis = self.target == Target::Redis;
+        if redis && self.spawn {
+            return Err(
+                "--spawn starts seatnet, not Redis: start redis-server yourself \
+                        (on loopback) and give --port"
+                    .into(),
+            );
+        }
+        if redis && !valid_redis_key(&self.redis_key) {
+            return Err("--redis-key must be 1 to 128 printable ASCII characters".into());
+        }
+        if !redis && self.framing == Framing::Original && self.pipeline > 1 {
             return Err(
                 "--pipeline needs --framing newline: the original framing has no \
                  request boundaries, so only one request may be in flight"
@@ -201,7 +227,13 @@ impl Args {
         let run_ours = self.target == Target::Ours;
         let run_baseline = self.baseline || self.target == Target::Baseline;
         let ours = if run_ours && !self.spawn {
-            Some(loopback(&self.host, self.port)?)
+            Some(loopback(&self.host, self.port.unwrap_or(12345))?)
+        } else {
+            None
+        };
+        let redis = if redis {
+            let addr = loopback(&self.host, self.port.unwrap_or(6379))?;
+            Some((addr, self.redis_key.clone()))
         } else {
             None
         };
@@ -212,6 +244,7 @@ impl Args {
         };
         Ok(Plan {
             ours,
+            redis: redis.clone(),
             spawn: self.spawn,
             io: match self.io {
                 SpawnIo::Threads => seatnet::Io::Threads,
@@ -221,7 +254,11 @@ impl Args {
             run_baseline,
             load: Load {
                 connections: self.connections,
-                framing: self.framing,
+                framing: if redis.is_some() {
+                    Framing::Resp
+                } else {
+                    self.framing
+                },
                 pipeline: self.pipeline,
                 seats_per_request: self.seats_per_request,
                 seats: self.seats,
@@ -230,6 +267,10 @@ impl Args {
                 requests: self.requests,
                 timeout: Duration::from_secs_f64(self.timeout),
                 seed: self.seed.unwrap_or_else(|| fastrand::u64(..)),
+                redis_key: redis
+                    .as_ref()
+                    .map(|(_, key)| key.clone())
+                    .unwrap_or_default(),
             },
             hostile: HostilePlan {
                 idle: self.idle,
@@ -250,7 +291,7 @@ impl Plan {
     pub(crate) fn descriptors(&self) -> u64 {
         const MARGIN: u64 = 64;
         let honest = u64::from(self.load.connections);
-        let ours = if self.run_ours {
+        let ours = if self.run_ours || self.redis.is_some() {
             let conns = honest + self.hostile.total();
             if self.spawn { 2 * conns } else { conns }
         } else {
@@ -302,6 +343,11 @@ pub(crate) fn loopback(host: &str, port: u16) -> Result<SocketAddr, String> {
         .first()
         .copied()
         .ok_or_else(|| format!("{host} resolves to no address"))
+}
+
+/// A key that needs no quoting anywhere it is printed.
+fn valid_redis_key(key: &str) -> bool {
+    (1..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -363,6 +409,23 @@ mod tests {
                 .unwrap_err()
                 .contains("--spawn")
         );
+    }
+
+    #[test]
+    fn redis_targets_speak_resp_on_their_own_port() {
+        let plan = Args::parse_from(["bench", "--target", "redis", "--pipeline", "4"])
+            .plan()
+            .unwrap();
+        assert_eq!(plan.load.framing, Framing::Resp);
+        let (addr, key) = plan.redis.unwrap();
+        assert_eq!((addr.port(), key.as_str()), (6379, "seatnet-bench:seats"));
+        assert!(!plan.run_ours && !plan.run_baseline);
+        let spawn = Args::parse_from(["bench", "--target", "redis", "--spawn"]);
+        assert!(spawn.plan().unwrap_err().contains("--spawn starts seatnet"));
+        let key = Args::parse_from(["bench", "--target", "redis", "--redis-key", "a b"]);
+        assert!(key.plan().unwrap_err().contains("--redis-key"));
+        let far = Args::parse_from(["bench", "--target", "redis", "--host", "10.0.0.1"]);
+        assert!(far.plan().unwrap_err().contains("only ever loads loopback"));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! - `hostile`: idle, trickling and never-reading connections held open
 //!   during a run (`--idle`, `--trickle`, `--no-read`);
 //! - `baseline`: the original design ported, to compare against;
+//! - `redis`: `--target redis`, the same workload as `SETBIT`s;
 //! - `spawn`: a seatnet server started in-process.
 
 mod baseline;
@@ -21,6 +22,7 @@ mod grants;
 mod hostile;
 #[path = "../seatnet-client/original_reply.rs"]
 mod original_reply;
+mod redis;
 mod report;
 mod run;
 mod spawn;
@@ -63,7 +65,7 @@ fn raise_descriptor_limit() -> Result<u64, String> {
 }
 
 /// Loads `addr` while holding the plan's hostile connections to it.
-fn run_ours(plan: &Plan, addr: SocketAddr) -> Result<run::RunResult, String> {
+fn run_held(plan: &Plan, label: &str, addr: SocketAddr) -> Result<run::RunResult, String> {
     let holder = if plan.hostile.any() {
         Some(hostile::Holder::start(addr, plan.hostile)?)
     } else {
@@ -72,7 +74,7 @@ fn run_ours(plan: &Plan, addr: SocketAddr) -> Result<run::RunResult, String> {
     if let Some(holder) = &holder {
         holder.measuring();
     }
-    let result = run::run("ours", addr, &plan.load, plan.threads, plan.quiet);
+    let result = run::run(label, addr, &plan.load, plan.threads, plan.quiet);
     let held = holder.map(hostile::Holder::stop).transpose();
     let mut result = result?;
     result.hostile = held?;
@@ -93,13 +95,17 @@ fn measure(plan: &Plan) -> Result<Vec<(run::RunResult, bool)>, String> {
                 plan.hostile.total(),
                 plan.io,
             )?;
-            let result = run_ours(plan, server.addr());
+            let result = run_held(plan, "ours", server.addr());
             server.stop();
             result?
         } else {
-            run_ours(plan, plan.ours.ok_or("no target address")?)?
+            run_held(plan, "ours", plan.ours.ok_or("no target address")?)?
         };
         runs.push((result, false));
+    }
+    if let Some((addr, key)) = &plan.redis {
+        redis::reset(*addr, key, plan.load.timeout)?;
+        runs.push((run_held(plan, "redis", *addr)?, false));
     }
     if plan.run_baseline {
         let server = baseline::BaselineServer::start(plan.load.seats)

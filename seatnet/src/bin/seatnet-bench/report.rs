@@ -200,6 +200,7 @@ mod tests {
             requests: None,
             timeout: Duration::from_secs(1),
             seed: 1,
+            redis_key: String::new(),
         }
     }
 

@@ -180,6 +180,7 @@ mod tests {
             requests: Some(101),
             timeout: Duration::from_secs(5),
             seed: 42,
+            redis_key: String::new(),
         };
         let result = run("baseline", server.local_addr(), &load, 2, true);
         server.stop();
@@ -207,6 +208,7 @@ mod tests {
             requests: Some(1),
             timeout: Duration::from_secs(1),
             seed: 1,
+            redis_key: String::new(),
         };
         let addr: SocketAddr = "192.0.2.1:9".parse().expect("address");
         assert!(run("x", addr, &load, 1, true).is_err());
