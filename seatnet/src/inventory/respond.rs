@@ -13,7 +13,7 @@ pub struct Scratch {
     numbers: Vec<Number>,
     outcomes: Vec<SeatOutcome>,
     seats: Vec<u64>,
-    range: Range<u64>,
+    runs: Vec<Range<u64>>,
     text: String,
 }
 
@@ -52,7 +52,7 @@ impl Inventory {
             numbers,
             outcomes,
             seats,
-            range,
+            runs,
             text,
         } = scratch;
         let reply = match parse(line, numbers) {
@@ -61,7 +61,7 @@ impl Inventory {
                 ExecScratch {
                     outcomes,
                     seats,
-                    range,
+                    runs,
                     text,
                 },
                 counters,
@@ -198,7 +198,7 @@ mod tests {
         assert_eq!(f.ask("ANY 6"), "ERR not-enough: asked for 6, 5 free");
         assert_eq!(
             f.ask("ANY 18446744073709551615"),
-            "ERR not-enough: asked for 18446744073709551615, 5 free"
+            "ERR too-many-seats: ANY may ask for at most 1024 seats at once, not 18446744073709551615"
         );
         let mut g = Fixture::new(10);
         g.ask("3,7,8"); // the only run of 3 left is 4-6
@@ -214,6 +214,77 @@ mod tests {
             format!("OK cancelled {r} seats=4-6")
         );
         assert_eq!(g.inventory.map().reserved_count(), 3);
+    }
+
+    #[test]
+    fn requests_over_the_cap_are_refused_before_any_work() {
+        let mut f = Fixture::new(100);
+        f.inventory = Inventory::new(100).unwrap().with_max_seats_per_request(3);
+        for (request, verb, asked) in [
+            ("ANY 4", "ANY", 4),
+            ("TOGETHER 5", "TOGETHER", 5),
+            ("BOOK 1,2,3,4", "BOOK", 4),
+            ("ALL 1,2,3,4", "ALL", 4),
+        ] {
+            assert_eq!(
+                f.ask(request),
+                format!(
+                    "ERR too-many-seats: {verb} may ask for at most 3 seats at once, not {asked}"
+                )
+            );
+        }
+        assert_eq!(f.inventory.map().reserved_count(), 0);
+        assert!(f.ask("ANY 3").starts_with("OK "));
+        assert!(f.ask("ALL 10,11,12").starts_with("OK "));
+        // Original requests are not capped (--max-line bounds them).
+        assert_eq!(
+            f.ask("20,21,22,23"),
+            "Reservados: [20, 21, 22, 23] | Indisponíveis/Inválidos: []"
+        );
+    }
+
+    #[test]
+    fn bookings_are_runs_and_replies_print_them() {
+        let mut f = Fixture::new(100);
+        let all = f.ask("ALL 7,5,6,9,20");
+        assert!(all.ends_with(" seats=5-7,9,20"), "{all}");
+        let book = f.ask("BOOK 30,31,32,7,40");
+        assert!(
+            book.ends_with(" reserved=30,31,32,40 taken=7 invalid=-"),
+            "{book}"
+        );
+        let r = Fixture::reference(&book);
+        assert_eq!(
+            f.ask(&format!("CANCEL {r}")),
+            format!("OK cancelled {r} seats=30-32,40")
+        );
+        let r = Fixture::reference(&all);
+        assert_eq!(
+            f.ask(&format!("CANCEL {r}")),
+            format!("OK cancelled {r} seats=5-7,9,20")
+        );
+        assert_eq!(f.inventory.map().reserved_count(), 0);
+        let mut g = Fixture::new(10);
+        g.ask("1,2,6");
+        let any = g.ask("ANY 7");
+        assert!(any.ends_with(" seats=3-5,7-10"), "{any}");
+    }
+
+    #[test]
+    fn a_long_run_is_one_run_from_booking_to_cancel() {
+        let mut f = Fixture::new(100_000);
+        f.inventory = Inventory::new(100_000)
+            .unwrap()
+            .with_max_seats_per_request(100_000);
+        f.ask("1,100000");
+        let together = f.ask("TOGETHER 99998");
+        assert!(together.ends_with(" seats=2-99999"), "{together}");
+        let r = Fixture::reference(&together);
+        assert_eq!(
+            f.ask(&format!("CANCEL {r}")),
+            format!("OK cancelled {r} seats=2-99999")
+        );
+        assert_eq!(f.inventory.map().reserved_count(), 2);
     }
 
     #[test]
