@@ -4,7 +4,7 @@
 mod bookings;
 mod respond;
 
-use seatcore::{AllOrNothingError, CapacityError, SeatError, SeatMap};
+use seatcore::{AllOrNothingError, CapacityError, ReserveError, SearchError, SeatMap};
 
 pub use bookings::BookingRef;
 use bookings::{Bookings, Held};
@@ -110,7 +110,7 @@ impl Inventory {
             None => SeatOutcome::Invalid,
             Some(seat) => match self.map.reserve(seat) {
                 Ok(()) => SeatOutcome::Reserved,
-                Err(SeatError::Taken { .. }) => SeatOutcome::Taken,
+                Err(ReserveError::Taken { .. }) => SeatOutcome::Taken,
                 Err(_) => SeatOutcome::Invalid,
             },
         }));
@@ -155,14 +155,14 @@ impl Inventory {
                 *out.seats = taken;
                 Reply::Conflict(out.seats)
             }
-            Err(AllOrNothingError::OutOfRange { .. }) => Reply::InvalidSeats { numbers, seats },
+            Err(_) => Reply::InvalidSeats { numbers, seats },
         }
     }
 
     fn any<'a>(&'a self, n: u64, out: ExecScratch<'a>) -> Reply<'a> {
         match self.map.reserve_any(n) {
-            Ok(mut got) => {
-                got.sort_unstable();
+            Ok(runs) => {
+                let got: Vec<u64> = runs.into_iter().flatten().collect();
                 *out.seats = got.clone();
                 Reply::Seats {
                     reference: self.bookings.insert(Held::Seats(got)),
@@ -171,7 +171,7 @@ impl Inventory {
             }
             Err(e) => Reply::NotEnoughAny {
                 requested: n,
-                free: e.free,
+                free: free_of(e),
             },
         }
     }
@@ -187,7 +187,7 @@ impl Inventory {
             }
             Err(e) => Reply::NotEnoughTogether {
                 requested: n,
-                free: e.free,
+                free: free_of(e),
             },
         }
     }
@@ -211,8 +211,7 @@ impl Inventory {
             }
             Held::Run(run) => {
                 // One `fetch_and` per word of the run, not one per seat.
-                let seats: Vec<u64> = run.clone().collect();
-                let _ = self.map.release_each(&seats);
+                let _ = self.map.release_range(run.clone());
                 *out.range = run;
                 Reply::Cancelled {
                     reference,
@@ -220,6 +219,15 @@ impl Inventory {
                 }
             }
         }
+    }
+}
+
+/// The free count a failed search reports (0 when the search failed for
+/// want of memory, not of seats).
+fn free_of(error: SearchError) -> u64 {
+    match error {
+        SearchError::NotEnough { free, .. } => free,
+        _ => 0,
     }
 }
 
