@@ -355,7 +355,8 @@ fn apply(map: &mut SeatMap, model: &mut Model, action: &Action) {
         }
         Action::ReserveAnyAt(n, start) => {
             // A stale entry, to check that the buffer is cleared.
-            let mut runs = Vec::from([0..1]);
+            let mut runs = Vec::new();
+            runs.push(0..1);
             let got = map.reserve_any_at(*n, *start, &mut runs);
             match model.any_at(*n, *start) {
                 Some(expected) => {
