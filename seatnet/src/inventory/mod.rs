@@ -11,7 +11,7 @@ mod runs;
 
 use std::ops::Range;
 
-use seatcore::{AllOrNothingError, CapacityError, ReserveOutcome, SeatMap};
+use seatcore::{AllOrNothingError, CapacityError, ReserveOutcome, SearchError, SeatMap};
 
 pub use bookings::BookingRef;
 use bookings::{Bookings, Held};
@@ -108,7 +108,7 @@ impl Inventory {
         match command {
             Command::Original(numbers) => Reply::Original {
                 numbers,
-                outcomes: self.reserve_each(numbers, out.seats, out.outcomes),
+                outcomes: self.reserve_each(numbers, out.seats, out.grants, out.outcomes),
             },
             Command::Book(numbers) => self
                 .too_many("BOOK", numbers.len() as u64)
@@ -154,25 +154,27 @@ impl Inventory {
     /// The original semantics: each number in order, reserved if it is a
     /// free seat. The valid seats go to seatcore's grouped `reserve_each`
     /// in one call, one `fetch_or` per word they touch, so the request's
-    /// grants within one word are one atomic step (`seats` is scratch for
-    /// the seat list).
+    /// grants within one word are one atomic step (`seats` and `grants`
+    /// are scratch: no allocation once they have grown).
     fn reserve_each<'a>(
         &self,
         numbers: &[Number],
         seats: &mut Vec<u64>,
+        grants: &mut Vec<ReserveOutcome>,
         outcomes: &'a mut Vec<SeatOutcome>,
     ) -> &'a [SeatOutcome] {
         let capacity = self.map.capacity();
         seats.clear();
         seats.extend(numbers.iter().filter_map(|n| n.library_seat(capacity)));
-        let mut granted = self.map.reserve_each(seats).into_iter();
+        self.map.reserve_each_into(seats, grants);
+        let mut granted = grants.iter();
         outcomes.clear();
         outcomes.extend(numbers.iter().map(|n| {
             if n.library_seat(capacity).is_none() {
                 return SeatOutcome::Invalid;
             }
             // One outcome per valid seat, in the same order.
-            match granted.next() {
+            match granted.next().copied() {
                 Some(ReserveOutcome::Reserved) => SeatOutcome::Reserved,
                 Some(ReserveOutcome::Taken) => SeatOutcome::Taken,
                 Some(ReserveOutcome::OutOfRange) | None => SeatOutcome::Invalid,
@@ -183,7 +185,7 @@ impl Inventory {
 
     fn book<'a>(&'a self, numbers: &'a [Number], out: ExecScratch<'a>) -> Reply<'a> {
         let capacity = self.map.capacity();
-        let outcomes = self.reserve_each(numbers, out.seats, out.outcomes);
+        let outcomes = self.reserve_each(numbers, out.seats, out.grants, out.outcomes);
         out.seats.clear();
         out.seats.extend(
             numbers
@@ -220,7 +222,7 @@ impl Inventory {
                 *out.seats = taken;
                 Reply::Conflict(out.seats)
             }
-            Err(AllOrNothingError::OutOfRange { .. }) => Reply::InvalidSeats {
+            Err(_) => Reply::InvalidSeats {
                 numbers,
                 seats: capacity,
             },
@@ -228,13 +230,12 @@ impl Inventory {
     }
 
     fn any<'a>(&'a self, n: u64, out: ExecScratch<'a>) -> Reply<'a> {
-        // seatcore hands back a list of at most `max_seats` seats; a
-        // booking keeps them as runs.
-        match self.map.reserve_any(n) {
-            Ok(mut got) => self.booked(sorted_runs(&mut got), out.runs),
+        // seatcore hands back ascending, maximal runs: the booking as is.
+        match self.map.reserve_any_into(n, out.runs) {
+            Ok(()) => self.booked(out.runs.clone(), out.runs),
             Err(e) => Reply::NotEnoughAny {
                 requested: n,
-                free: e.free,
+                free: free_of(e),
             },
         }
     }
@@ -244,7 +245,7 @@ impl Inventory {
             Ok(run) => self.booked(vec![run], out.runs),
             Err(e) => Reply::NotEnoughTogether {
                 requested: n,
-                free: e.free,
+                free: free_of(e),
             },
         }
     }
@@ -266,12 +267,21 @@ impl Inventory {
         };
         // The table entry is gone before the seats are freed, so two
         // CANCELs of one reference cannot both free them.
-        runs::release_runs(&self.map, &held, out.seats);
+        runs::release_runs(&self.map, &held);
         *out.runs = held;
         Reply::Cancelled {
             reference,
             seats: SeatList::Runs(out.runs),
         }
+    }
+}
+
+/// The free count a failed search reports (0 when the search failed for
+/// want of memory, not of seats).
+fn free_of(error: SearchError) -> u64 {
+    match error {
+        SearchError::NotEnough { free, .. } => free,
+        _ => 0,
     }
 }
 
@@ -288,6 +298,7 @@ fn sorted_runs(seats: &mut [u64]) -> Held {
 #[derive(Debug)]
 pub(crate) struct ExecScratch<'a> {
     pub(crate) outcomes: &'a mut Vec<SeatOutcome>,
+    pub(crate) grants: &'a mut Vec<ReserveOutcome>,
     pub(crate) seats: &'a mut Vec<u64>,
     pub(crate) runs: &'a mut Vec<Range<u64>>,
     pub(crate) text: &'a mut String,

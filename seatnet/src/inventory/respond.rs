@@ -12,6 +12,7 @@ use crate::stats::Counters;
 pub struct Scratch {
     numbers: Vec<Number>,
     outcomes: Vec<SeatOutcome>,
+    grants: Vec<seatcore::ReserveOutcome>,
     seats: Vec<u64>,
     runs: Vec<Range<u64>>,
     text: String,
@@ -51,6 +52,7 @@ impl Inventory {
         let Scratch {
             numbers,
             outcomes,
+            grants,
             seats,
             runs,
             text,
@@ -60,6 +62,7 @@ impl Inventory {
                 command,
                 ExecScratch {
                     outcomes,
+                    grants,
                     seats,
                     runs,
                     text,

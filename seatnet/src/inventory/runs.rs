@@ -5,10 +5,6 @@ use std::ops::Range;
 
 use seatcore::SeatMap;
 
-/// Seats released per `release_each` call when a booking is cancelled:
-/// bounds the seat list built for one call however long the run.
-const RELEASE_CHUNK: u64 = 4096;
-
 /// Appends the runs of `seats` (ascending, no repeats) to `runs`: adjacent
 /// seats join one run.
 ///
@@ -24,22 +20,14 @@ pub(crate) fn push_runs(seats: &[u64], runs: &mut Vec<Range<u64>>) {
     }
 }
 
-/// Frees every seat of `runs`, one `fetch_and` per word of each chunk,
-/// building at most [`RELEASE_CHUNK`] seat numbers at a time in `scratch`.
-pub(crate) fn release_runs(map: &SeatMap, runs: &[Range<u64>], scratch: &mut Vec<u64>) {
+/// Frees every seat of `runs`: one `fetch_and` per word of each run, so a
+/// run costs the same whatever the number of its seats.
+pub(crate) fn release_runs(map: &SeatMap, runs: &[Range<u64>]) {
     for run in runs {
-        let mut start = run.start;
-        while start < run.end {
-            let end = run.end.min(start.saturating_add(RELEASE_CHUNK));
-            scratch.clear();
-            scratch.extend(start..end);
-            // The seats are this booking's (its entry was removed first),
-            // so each one is reserved and in range: the outcomes say nothing.
-            let _ = map.release_each(scratch);
-            start = end;
-        }
+        // The seats are this booking's (its entry was removed first), so
+        // the run is in range and reserved: the count says nothing new.
+        let _ = map.release_range(run.clone());
     }
-    scratch.clear();
 }
 
 #[cfg(test)]
@@ -57,14 +45,11 @@ mod tests {
     }
 
     #[test]
-    fn long_runs_are_released_in_bounded_chunks() {
+    fn runs_are_released_whole() {
         let map = SeatMap::new(20_000).unwrap();
-        let first: Vec<u64> = (0..10_000).chain([15_000]).collect();
-        map.reserve_all(&first).unwrap();
-        let mut scratch = Vec::new();
-        release_runs(&map, &[3..9_999, 15_000..15_001], &mut scratch);
-        assert_eq!(map.reserved_count(), 4);
+        map.reserve_range(0..10_000).unwrap();
+        map.reserve(15_000).unwrap();
+        release_runs(&map, &[3..9_999, 15_000..15_001]);
         assert_eq!(map.reserved_seats().collect::<Vec<_>>(), [0, 1, 2, 9_999]);
-        assert!(scratch.capacity() <= RELEASE_CHUNK as usize * 2);
     }
 }

@@ -385,12 +385,12 @@ fn push_range(out: &mut Vec<u8>, first: u64, last: u64) {
 /// `OK free=.. total=.. seats=..`: the free seats as runs, at most
 /// [`AVAIL_MAX_RANGES`] of them, then `,...`.
 ///
-/// The walk takes one run more than it lists, to know whether to write
-/// `,...`, and stops there; `free` is the map's own count (a popcount per
-/// word), read after the walk.
+/// The walk (seatcore's `free_runs`, a word at a time) takes one run more
+/// than it lists, to know whether to write `,...`, and stops there; `free`
+/// is the map's own count, read after the walk.
 fn avail(out: &mut Vec<u8>, map: &SeatMap) {
     let mut list = Vec::new();
-    for (listed, run) in free_runs(map, 0).take(AVAIL_MAX_RANGES + 1).enumerate() {
+    for (listed, run) in map.free_runs(0).take(AVAIL_MAX_RANGES + 1).enumerate() {
         if listed == AVAIL_MAX_RANGES {
             list.extend_from_slice(b",...");
             break;
@@ -409,22 +409,6 @@ fn avail(out: &mut Vec<u8>, map: &SeatMap) {
         ),
     );
     out.extend_from_slice(&list);
-}
-
-/// The maximal runs of free seats at or after `from`, ascending.
-///
-/// Stands in for seatcore's `SeatMap::free_runs` (a word at a time) until
-/// that lands; this one walks the free seats one by one.
-fn free_runs(map: &SeatMap, from: u64) -> impl Iterator<Item = Range<u64>> + '_ {
-    let mut seats = map.free_seats().skip_while(move |&s| s < from).peekable();
-    std::iter::from_fn(move || {
-        let first = seats.next()?;
-        let mut end = first + 1;
-        while seats.next_if_eq(&end).is_some() {
-            end += 1;
-        }
-        Some(first..end)
-    })
 }
 
 /// One run of an `AVAIL` list, after a `,` unless it is the first.
