@@ -158,7 +158,9 @@ impl Holder {
 
     fn set(&self, phase: u8) {
         // Relaxed: the phase is the whole message (no other data is
-        // published with it), and the wake-up makes the thread read it.
+        // published with it). The thread reads it on every pass of its
+        // loop, which the wake-up starts and a tick repeats at least every
+        // 0.1 s, so a stale read only delays it by one pass.
         self.phase.store(phase, Ordering::Relaxed);
         let _ = self.waker.wake();
     }
