@@ -446,3 +446,38 @@ impl Drop for RedisProcess {
         let _ = self.child.wait();
     }
 }
+
+#[test]
+fn hostile_connections_against_a_spawned_server() {
+    // --spawn: the server lives in the bench process, both ends of every
+    // connection too.
+    let out = bench(&[
+        "--spawn",
+        "-n",
+        "200",
+        "-c",
+        "2",
+        "--idle",
+        "3",
+        "--trickle",
+        "1",
+        "--no-read",
+        "1",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    for (kind, planned) in [("idle", 3), ("trickle", 1), ("no-read", 1)] {
+        assert_eq!(hostile_count(&text, kind, "held"), planned, "{text}");
+    }
+    assert!(text.contains("double-grant check: OK ("), "{text}");
+}
+
+#[test]
+fn plans_beyond_the_descriptor_limit_are_refused_before_connecting() {
+    // A port nobody listens on: the refusal must come first.
+    let out = bench(&["--port", "9", "-n", "1", "--idle", "1000000"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("file descriptors"), "{err}");
+    assert!(err.contains("RLIMIT_NOFILE"), "{err}");
+}
