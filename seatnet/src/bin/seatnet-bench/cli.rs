@@ -24,6 +24,11 @@ pub(crate) mod exit {
 const AFTER_HELP: &str = "\
 Only loopback targets are accepted: this tool must never load another host.
 
+Hostile connections (--idle, --trickle, --no-read) are held open during the
+run, never measured, and reopened when the server closes them; the report
+counts them. The tool raises its RLIMIT_NOFILE to the hard limit and refuses
+a plan that needs more descriptors than that.
+
 Exit codes:
   0  every request answered and no seat granted twice
   1  double-grant check failed

@@ -11,7 +11,8 @@
 //! - `hostile`: idle, trickling and never-reading connections held open
 //!   during a run (`--idle`, `--trickle`, `--no-read`);
 //! - `baseline`: the original design ported, to compare against;
-//! - `redis`: `--target redis`, the same workload as `SETBIT`s;
+//! - `redis`: `--target redis`: the key reset before the run (its RESP
+//!   requests and replies live in `workload`, `framing` and `stats`);
 //! - `spawn`: a seatnet server started in-process.
 
 mod baseline;
