@@ -291,6 +291,64 @@ mod tests {
     }
 
     #[test]
+    fn racing_original_requests_never_split_a_word() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // Two threads ask for the same 64 seats of one word (a fresh word
+        // each round), one ascending and one descending, started together
+        // by a spinning barrier. Granted one `fetch_or` per word, one gets
+        // all 64 and the other none; seat by seat they would meet in the
+        // middle and split the word.
+        const ROUNDS: u64 = 2000;
+        const SPIN_LIMIT: u64 = 1 << 32;
+        let inventory = Inventory::new(64 * ROUNDS).unwrap();
+        let arrived = AtomicUsize::new(0);
+        let requests = |round: u64, descending: bool| {
+            let mut seats: Vec<String> = (1..=64).map(|s| (64 * round + s).to_string()).collect();
+            if descending {
+                seats.reverse();
+            }
+            seats.join(",")
+        };
+        let run = |descending: bool| {
+            let (mut scratch, counters) = (Scratch::default(), Counters::default());
+            let mut granted = Vec::new();
+            for round in 0..ROUNDS {
+                let line = requests(round, descending);
+                // Relaxed would do: the counter publishes no other data
+                // (the map's own atomics order the seats), it only has to
+                // reach the target; SeqCst costs nothing here.
+                arrived.fetch_add(1, Ordering::SeqCst);
+                let target = 2 * (round as usize + 1);
+                let mut spins = 0u64;
+                while arrived.load(Ordering::SeqCst) < target {
+                    spins += 1;
+                    assert!(spins < SPIN_LIMIT, "the other thread never arrived");
+                    std::hint::spin_loop();
+                }
+                let mut out = Vec::new();
+                inventory.respond(line.as_bytes(), &mut scratch, &counters, &mut out);
+                let reply = String::from_utf8(out).unwrap();
+                let reserved = reply.split(" | ").next().unwrap();
+                granted.push(
+                    reserved.matches(',').count() + usize::from(reserved != "Reservados: []"),
+                );
+            }
+            granted
+        };
+        let (up, down) = std::thread::scope(|scope| {
+            let up = scope.spawn(|| run(false));
+            let down = scope.spawn(|| run(true));
+            (up.join().unwrap(), down.join().unwrap())
+        });
+        for (round, (a, b)) in up.iter().zip(&down).enumerate() {
+            let mut pair = [*a, *b];
+            pair.sort_unstable();
+            assert_eq!(pair, [0, 64], "round {round}: the word was split");
+        }
+        assert_eq!(inventory.map().reserved_count(), 64 * ROUNDS);
+    }
+
+    #[test]
     fn queries() {
         let mut f = Fixture::new(100);
         f.ask("5,10");
