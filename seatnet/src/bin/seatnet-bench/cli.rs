@@ -230,6 +230,11 @@ impl Args {
             );
         }
         let run_ours = self.target == Target::Ours;
+        if self.target == Target::Baseline && self.idle + self.trickle + self.no_read > 0 {
+            return Err("--idle, --trickle and --no-read load seatnet or Redis \
+                        (--target ours or redis), not the baseline"
+                .into());
+        }
         let run_baseline = self.baseline || self.target == Target::Baseline;
         let ours = if run_ours && !self.spawn {
             Some(loopback(&self.host, self.port.unwrap_or(12345))?)
