@@ -55,6 +55,9 @@ pub struct Config {
     pub max_line: usize,
     /// Blocking worker pool (default) or one event loop.
     pub io: Io,
+    /// Most seats one `ANY`, `TOGETHER`, `BOOK` or `ALL` may ask for; more
+    /// is `ERR too-many-seats`. Bounds the work and memory of one request.
+    pub max_seats_per_request: u64,
 }
 
 impl Config {
@@ -68,6 +71,9 @@ impl Config {
     pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
     /// Default longest request.
     pub const DEFAULT_MAX_LINE: usize = 4096;
+    /// Default most seats per request: far above any party that books
+    /// together, small enough that one request costs microseconds.
+    pub const DEFAULT_MAX_SEATS_PER_REQUEST: u64 = 1024;
     /// Default connection limit with [`Io::Events`]: one thread serves them
     /// all, each costing about 8 KiB of buffers plus its unsent replies.
     pub const DEFAULT_EVENT_CONNS: usize = 1024;
@@ -104,6 +110,9 @@ impl Config {
         if self.max_line == 0 {
             return Err("max-line must be at least 1".into());
         }
+        if self.max_seats_per_request == 0 {
+            return Err("max-seats-per-request must be at least 1".into());
+        }
         Ok(())
     }
 }
@@ -119,6 +128,7 @@ impl Default for Config {
             idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
             max_line: Self::DEFAULT_MAX_LINE,
             io: Io::Threads,
+            max_seats_per_request: Self::DEFAULT_MAX_SEATS_PER_REQUEST,
         }
     }
 }
@@ -164,6 +174,10 @@ mod tests {
             },
             Config {
                 max_line: 0,
+                ..Config::default()
+            },
+            Config {
+                max_seats_per_request: 0,
                 ..Config::default()
             },
         ];

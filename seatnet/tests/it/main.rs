@@ -8,6 +8,8 @@
 //! - `commands`: BOOK, ALL, ANY, TOGETHER, CANCEL, AVAIL, STATS, HELP, QUIT;
 //! - `concurrency`: many clients racing, no seat granted twice;
 //! - `limits`: over-long lines, idle timeout, busy, queueing;
+//! - `bounded`: the per-request seat cap, runs in bookings and replies,
+//!   `AVAIL`'s cap, original requests granted a word at a time;
 //! - `events`: what only the event-loop mode has to show (the scenarios
 //!   every mode must pass run in both, through `support::each_io`);
 //! - `shutdown`: the library handle and the binary's SIGTERM;
@@ -22,6 +24,7 @@
 //! One test binary, so the crate and its dependencies are linked once.
 
 mod bench_cli;
+mod bounded;
 mod client_cli;
 mod commands;
 mod concurrency;
