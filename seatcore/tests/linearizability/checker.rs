@@ -138,6 +138,9 @@ pub(crate) fn check(
         .map(|(i, op)| compile(capacity, op, isolated(ops, i)))
         .collect::<Result<_, _>>()?;
     let mut final_words = vec![0u64; words];
+    if let Some(seat) = final_reserved.iter().find(|&&s| s >= capacity) {
+        return Err(format!("seat {seat} reserved on a map of {capacity}"));
+    }
     for &seat in final_reserved {
         final_words[(seat / BITS) as usize] |= 1 << (seat % BITS);
     }
