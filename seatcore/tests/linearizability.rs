@@ -19,12 +19,15 @@
 mod api;
 #[path = "linearizability/checker.rs"]
 mod checker;
+#[path = "linearizability/history.rs"]
+mod history;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 
-use checker::{Call, Op, Outcome, check};
+use checker::check;
+use history::{Call, Op, Outcome};
 use seatcore::SeatMap;
 
 const THREADS: usize = 3;

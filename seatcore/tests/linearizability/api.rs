@@ -4,7 +4,7 @@
 
 use seatcore::{AllOrNothingError, SeatError, SeatMap};
 
-use super::checker::{Call, Outcome};
+use super::history::{Call, Outcome};
 
 /// Runs `call` on `map`. The driver only makes calls with seats on the map
 /// and never releases a seat it does not hold, so any other error is a bug
