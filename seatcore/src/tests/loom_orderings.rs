@@ -221,6 +221,45 @@ fn a_rollback_publishes_like_a_release() {
     });
 }
 
+/// The same for a search: a `reserve_any` that cannot finish gives back
+/// what it took, and whoever wins one of those seats next sees what the
+/// search's caller did before.
+#[test]
+fn a_failing_search_rollback_publishes_like_a_release() {
+    run(|| {
+        // Free: seats 1 and 70, too few for a search of three, which takes
+        // both (or only 70, if the claimant won seat 1 first) and gives
+        // them back.
+        let map = map_with_free(128, &[1, 70]);
+        let payload = Payload::new();
+        let (searcher, claimant) = (payload.clone(), payload);
+        let (found, seen) = race2(
+            &map,
+            move |m| {
+                searcher.write(WRITTEN);
+                any(m, 3, 0)
+            },
+            move |m| {
+                // Seeing seat 1 taken means the search held it; winning it
+                // afterwards means the search's rollback came first (the
+                // claim is later in the word's modification order than the
+                // store it read, and only the rollback clears the bit).
+                (is_reserved(m, 1) && reserve(m, 1)).then(|| claimant.read())
+            },
+        );
+        assert_eq!(found, None, "two free seats cannot serve three");
+        if let Some(value) = seen {
+            assert_eq!(value, WRITTEN, "the search's rollback did not publish");
+        }
+        // The claimant reserves only after seeing seat 1 taken, and then
+        // wins it only after the rollback: it holds seat 1 iff it read.
+        let expected: Vec<u64> = (0..128)
+            .filter(|&s| s != 70 && (s != 1 || seen.is_some()))
+            .collect();
+        assert_eq!(reserved(&map), expected);
+    });
+}
+
 /// The holder writes and releases seat 5; a reader that `query` says sees
 /// seat 5 free must see the write too.
 fn query_sees_what_release_published(query: fn(&Map) -> bool) {
