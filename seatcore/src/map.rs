@@ -39,21 +39,7 @@ use crate::sync::StdAtomicU64;
 /// summary bit (one more RMW per summary level, at most five): rare, and
 /// bounded.
 ///
-/// # What a winner sees: the ordering contract
-///
-/// Every operation that grants a seat (`reserve`, the list and range forms,
-/// `reserve_all`, the searches) *acquires* it, and every operation that
-/// frees one (`release`, the list and range forms, and the rollback of a
-/// failed all-or-nothing claim or search) *releases* it. So, as with a
-/// mutex per seat: **whoever wins a seat sees everything the previous holder
-/// did before freeing it**, through any number of failed claims on the same
-/// word in between. A query that sees a seat free ([`is_reserved`],
-/// [`free_seats`], ...) also sees everything its last holder did before
-/// freeing it. `docs/design.md` has the argument and the loom models that
-/// check it.
-///
-/// [`is_reserved`]: Self::is_reserved
-/// [`free_seats`]: Self::free_seats
+#[doc = include_str!("ordering_contract.md")]
 ///
 /// # Journaling: the sequence-number rule
 ///

@@ -6,7 +6,7 @@
 
 use loom::sync::Arc;
 
-use super::loom_models::{Map, run_model};
+use super::loom_support::{Bound, Map, run_model};
 use crate::error::SearchError;
 
 /// A map of `words` words, every seat taken but `free`.
@@ -31,7 +31,7 @@ fn take_one(map: &Map, start: usize) -> Result<u64, SearchError> {
 /// released.
 #[test]
 fn a_release_racing_a_searcher_that_fills_the_word_is_never_hidden() {
-    run_model(|| {
+    run_model(Bound::Exhaustive, || {
         let map = full_but(2, &[5]);
         let searcher = {
             let map = Arc::clone(&map);
@@ -56,7 +56,7 @@ fn a_release_racing_a_searcher_that_fills_the_word_is_never_hidden() {
 /// way.
 #[test]
 fn the_race_two_levels_up() {
-    run_model(|| {
+    run_model(Bound::Exhaustive, || {
         let map = full_but(65, &[64 * 64 + 1]);
         let searcher = {
             let map = Arc::clone(&map);
@@ -78,7 +78,7 @@ fn the_race_two_levels_up() {
 /// seat must stay findable.
 #[test]
 fn two_clearers_and_a_release() {
-    run_model(|| {
+    run_model(Bound::Exhaustive, || {
         let map = full_but(3, &[3, 70]);
         let a = {
             let map = Arc::clone(&map);
