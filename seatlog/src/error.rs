@@ -57,6 +57,13 @@ pub enum Error {
     },
     /// The options cannot work (e.g. a segment smaller than one record).
     InvalidOptions(String),
+    /// A snapshot was asked for at a seq that was never appended.
+    SnapshotPastEnd {
+        /// The seq asked for.
+        seq: u64,
+        /// The last seq appended.
+        last: u64,
+    },
     /// The journal has failed (see [`Fatal`]).
     Failed(Fatal),
 }
@@ -106,6 +113,9 @@ impl fmt::Display for Error {
                 )
             }
             Error::InvalidOptions(why) => write!(f, "invalid journal options: {why}"),
+            Error::SnapshotPastEnd { seq, last } => {
+                write!(f, "cannot snapshot at seq {seq}: the last record is {last}")
+            }
             Error::Failed(fatal) => fatal.fmt(f),
         }
     }

@@ -345,3 +345,67 @@ impl StorageFile for FaultyFile {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn power_loss_keeps_only_synced_data_and_names() {
+        let storage = FaultyStorage::new();
+        let mut kept = storage.create("kept").unwrap();
+        kept.write_at(0, b"synced").unwrap();
+        kept.sync_data().unwrap();
+        storage.sync_dir().unwrap();
+        kept.write_at(6, b" and not").unwrap();
+        let mut unnamed = storage.create("unnamed").unwrap();
+        unnamed.write_at(0, b"data").unwrap();
+        unnamed.sync_data().unwrap(); // data synced, name never
+        storage.rename("kept", "renamed").unwrap(); // never made durable
+        let rebooted = storage.power_loss(None);
+        assert_eq!(rebooted.names(), ["kept"]);
+        assert_eq!(rebooted.file_bytes("kept").unwrap(), b"synced");
+        // The crashed image is dead.
+        assert!(kept.write_at(0, b"x").is_err());
+        assert!(storage.create("late").is_err());
+    }
+
+    #[test]
+    fn a_torn_write_keeps_a_prefix() {
+        let mut lengths = std::collections::HashSet::new();
+        for seed in 0..16 {
+            let storage = FaultyStorage::new();
+            let mut file = storage.create("f").unwrap();
+            storage.sync_dir().unwrap();
+            file.write_at(0, b"0123456789").unwrap();
+            let bytes = storage.power_loss(Some(seed)).file_bytes("f").unwrap();
+            assert_eq!(bytes[..], b"0123456789"[..bytes.len()]);
+            lengths.insert(bytes.len());
+        }
+        assert!(
+            lengths.len() > 2,
+            "tearing should vary with the seed: {lengths:?}"
+        );
+    }
+
+    #[test]
+    fn faults_fire_once_and_space_runs_out() {
+        let storage = FaultyStorage::new();
+        let mut file = storage.create("f").unwrap();
+        storage.fail_next_write();
+        assert!(file.write_at(0, b"a").is_err());
+        file.write_at(0, b"a").unwrap();
+        storage.fail_next_sync();
+        assert!(file.sync_data().is_err());
+        file.sync_data().unwrap();
+        storage.set_space_limit(Some(10));
+        assert_eq!(
+            file.allocate(11).unwrap_err().kind(),
+            io::ErrorKind::StorageFull
+        );
+        file.allocate(10).unwrap();
+        assert_eq!(file.size().unwrap(), 10);
+        assert!(file.write_at(10, b"b").is_err());
+        file.write_at(9, b"b").unwrap();
+    }
+}

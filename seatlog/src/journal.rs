@@ -267,11 +267,9 @@ impl Journal {
     /// segment after the older one; older snapshots and segments wholly
     /// covered by the older snapshot are removed.
     pub fn write_snapshot(&self, seq: u64, bytes: &[u8]) -> Result<(), Error> {
-        if seq > self.last_seq() {
-            return Err(Error::InvalidOptions(format!(
-                "snapshot at seq {seq} is past the last record {}",
-                self.last_seq()
-            )));
+        let last = self.last_seq();
+        if seq > last {
+            return Err(Error::SnapshotPastEnd { seq, last });
         }
         self.sync().map_err(Error::Failed)?;
         let _maintenance = self.maintenance.lock();

@@ -331,8 +331,11 @@ pub(crate) fn run(shared: Arc<Shared>, mut active: Active) {
                 q.shutdown,
             )
         };
-        if let Err((what, e)) = write_batches(&shared, &mut active, batches, &mut written) {
-            return shared.fail(what, e);
+        match write_batches(&shared, &mut active, batches, &mut written) {
+            // A round that ended by opening a segment has synced it already.
+            Ok(true) => synced = written,
+            Ok(false) => {}
+            Err((what, e)) => return shared.fail(what, e),
         }
         let due = match shared.policy {
             SyncPolicy::Always => true,
@@ -385,16 +388,19 @@ pub(crate) fn run(shared: Arc<Shared>, mut active: Active) {
 
 /// Writes the drained batches: one write per segment touched. Rotation
 /// syncs the old segment before the new one is named, so a segment that
-/// exists on disk always follows a complete one (see docs/design.md).
+/// exists on disk always follows a complete one (see docs/design.md), and
+/// syncs the new one with the directory. Returns whether everything
+/// written is synced already (the last batch opened a segment).
 fn write_batches(
     shared: &Shared,
     active: &mut Active,
     batches: Vec<Batch>,
     written: &mut u64,
-) -> Result<(), (&'static str, std::io::Error)> {
+) -> Result<bool, (&'static str, std::io::Error)> {
     let Some(last_seq) = batches.last().map(|b| b.last_seq) else {
-        return Ok(());
+        return Ok(false);
     };
+    let all_synced = batches.last().is_some_and(|b| b.new_segment.is_some());
     let records = last_seq - *written;
     let mut bytes = 0;
     for batch in batches {
@@ -442,5 +448,9 @@ fn write_batches(
         .records
         .fetch_add(records, Ordering::Relaxed);
     shared.counters.bytes.fetch_add(bytes, Ordering::Relaxed);
-    Ok(())
+    if all_synced {
+        // Relaxed: a statistics counter (see `Counters`).
+        shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(all_synced)
 }

@@ -139,6 +139,10 @@ fn snapshots_bound_replay_and_a_corrupt_newest_falls_back() {
     let storage = FaultyStorage::new();
     let (journal, _) = open(&storage).unwrap();
     let records = append_n(&journal, 30);
+    assert!(matches!(
+        journal.write_snapshot(31, b"too far"),
+        Err(Error::SnapshotPastEnd { seq: 31, last: 30 })
+    ));
     journal.write_snapshot(10, b"state at 10").unwrap();
     journal.write_snapshot(25, b"state at 25").unwrap();
     let more = append_n(&journal, 5);
