@@ -5,7 +5,9 @@
 //! - [`parse`] (`parse`): one request → a typed [`Command`] or a
 //!   [`ParseError`]; numbers are read like Python's `int()` ([`Number`], with the
 //!   decimal digits of every script from the generated `nd_table`);
-//! - [`Reply`] (`reply`): every answer, written to bytes in one place.
+//! - [`Reply`] (`reply`): every answer, written to bytes in one place;
+//! - [`original_reply`]: the client side, recognising the original
+//!   server's unterminated reply (used by the client and the load tool).
 //!
 //! Executing a command against the seats is the job of
 //! [`Inventory`](crate::Inventory). `docs/protocol.md` is the prose version.
@@ -13,6 +15,7 @@
 mod frame;
 mod nd_table;
 mod number;
+pub mod original_reply;
 mod parse;
 mod reply;
 

@@ -4,7 +4,8 @@
 //! - `cli`: flags, checked into a plan (loopback only, bounded runs);
 //! - `run`: one measured run: connect, drive, merge, progress line;
 //! - `driver`: one thread multiplexing many connections with `mio`;
-//! - `framing`, `original_reply`: where a reply ends;
+//! - `framing` (with the library's `protocol::original_reply`): where a
+//!   reply ends;
 //! - `workload`: the random requests;
 //! - `stats`, `grants`: latency histogram, counters, double-grant check;
 //! - `report`: text and JSON;
@@ -16,8 +17,6 @@ mod cli;
 mod driver;
 mod framing;
 mod grants;
-#[path = "../seatnet-client/original_reply.rs"]
-mod original_reply;
 mod report;
 mod run;
 mod spawn;
@@ -25,6 +24,8 @@ mod stats;
 mod workload;
 
 use std::process::ExitCode;
+
+use seatnet::protocol::original_reply;
 
 use clap::Parser;
 
