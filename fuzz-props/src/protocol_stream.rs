@@ -45,6 +45,7 @@ pub fn protocol_stream(data: &[u8]) {
         }
     };
     let mut at = 0;
+    let mut end = FrameOutcome::ReadMore;
     for read in 0.. {
         if at == bytes.len() {
             break;
@@ -54,11 +55,17 @@ pub fn protocol_stream(data: &[u8]) {
         let n = reads.size(read, offered).min(bytes.len() - at);
         spare[..n].copy_from_slice(&bytes[at..at + n]);
         at += n;
-        if framer.advance(n, offered, &mut handle) != FrameOutcome::ReadMore {
+        end = framer.advance(n, offered, &mut handle);
+        if end != FrameOutcome::ReadMore {
             break;
         }
     }
-    let _ = framer.finish(&mut handle);
+    // As the server does: end of stream only on a connection still open
+    // (after `Close` or `TooLong` it closes, and the framer's buffer still
+    // holds the lines it stopped at).
+    if end == FrameOutcome::ReadMore {
+        let _ = framer.finish(&mut handle);
+    }
     assert!(inventory.map().reserved_count() <= SEATS);
 }
 
