@@ -13,12 +13,12 @@ use std::ops::Range;
 
 use seatcore::{AllOrNothingError, CapacityError, ReserveOutcome, SearchError, SeatMap};
 
-pub use bookings::BookingRef;
 use bookings::{Bookings, Held};
 pub use respond::{Answered, Scratch};
 
 use crate::config::Config;
 use crate::protocol::{Command, Number, Reply, SeatList, SeatOutcome, StatsSnapshot, quote};
+use crate::reference::BookingRef;
 use crate::stats::Counters;
 
 /// The seats (a [`SeatMap`], library seats from 0, wire seats from 1) and

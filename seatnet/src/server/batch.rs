@@ -88,7 +88,7 @@ impl Batch<'_> {
         self.requests += 1;
         self.errors += u64::from(answered.error);
         debug!(
-            request = %String::from_utf8_lossy(request),
+            request = %crate::Redacted(request),
             error = answered.error,
             "request"
         );
