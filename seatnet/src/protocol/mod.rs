@@ -14,7 +14,7 @@ mod number;
 mod parse;
 mod reply;
 
-pub use frame::{Control, FrameOutcome, Framer};
+pub use frame::{Control, Frame, Framer};
 pub use number::{Number, is_python_space};
 pub use parse::{Command, ParseError, parse};
 pub use reply::{AVAIL_MAX_RANGES, Reply, SeatList, SeatOutcome, StatsSnapshot};

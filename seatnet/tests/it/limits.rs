@@ -4,36 +4,33 @@ use std::time::Duration;
 
 use seatnet::Config;
 
-use crate::support::{LineClient, TestServer, each_io};
+use crate::support::{LineClient, TestServer};
 
 #[test]
 fn an_over_long_line_gets_an_error_then_close() {
-    each_io(|io| {
-        let server = TestServer::start(Config {
-            io,
-            threads: 2,
-            max_line: 64,
-            ..Config::default()
-        });
-        let mut client = server.line_client();
-        assert_eq!(
-            client.ask("1"),
-            "Reservados: [1] | Indisponíveis/Inválidos: []"
-        );
-        let mut line = "2,".repeat(40);
-        line.push_str("2\n");
-        client.send(line.as_bytes());
-        assert_eq!(
-            client.line(),
-            "ERR line-too-long: a request may be at most 64 bytes; closing"
-        );
-        assert!(client.is_closed());
-        // The server itself goes on.
-        assert_eq!(
-            server.line_client().ask("3"),
-            "Reservados: [3] | Indisponíveis/Inválidos: []"
-        );
+    let server = TestServer::start(Config {
+        threads: 2,
+        max_line: 64,
+        ..Config::default()
     });
+    let mut client = server.line_client();
+    assert_eq!(
+        client.ask("1"),
+        "Reservados: [1] | Indisponíveis/Inválidos: []"
+    );
+    let mut line = "2,".repeat(40);
+    line.push_str("2\n");
+    client.send(line.as_bytes());
+    assert_eq!(
+        client.line(),
+        "ERR line-too-long: a request may be at most 64 bytes; closing"
+    );
+    assert!(client.is_closed());
+    // The server itself goes on.
+    assert_eq!(
+        server.line_client().ask("3"),
+        "Reservados: [3] | Indisponíveis/Inválidos: []"
+    );
 }
 
 #[test]
@@ -59,75 +56,53 @@ fn endless_bytes_without_newline_are_cut_off() {
 
 #[test]
 fn an_idle_client_is_disconnected() {
-    each_io(|io| {
-        let server = TestServer::start(Config {
-            io,
-            threads: 2,
-            idle_timeout: Duration::from_millis(300),
-            ..Config::default()
-        });
-        let mut client = server.line_client();
-        assert_eq!(
-            client.ask("1"),
-            "Reservados: [1] | Indisponíveis/Inválidos: []"
-        );
-        // Say nothing: the server must close (our read timeout is far longer).
-        assert!(client.is_closed());
+    let server = TestServer::start(Config {
+        threads: 2,
+        idle_timeout: Duration::from_millis(300),
+        ..Config::default()
     });
+    let mut client = server.line_client();
+    assert_eq!(
+        client.ask("1"),
+        "Reservados: [1] | Indisponíveis/Inválidos: []"
+    );
+    // Say nothing: the server must close (our read timeout is far longer).
+    assert!(client.is_closed());
 }
 
 #[test]
 fn the_client_over_the_limit_is_told_busy() {
-    each_io(|io| {
-        let server = TestServer::start(Config {
-            io,
-            threads: 2,
-            max_conns: Some(2),
-            ..Config::default()
-        });
-        let mut first = server.line_client();
-        let mut second = server.line_client();
-        // Both admitted and being served.
-        assert!(first.ask("1").starts_with("Reservados: [1]"));
-        assert!(second.ask("2").starts_with("Reservados: [2]"));
-        let mut third = server.line_client();
-        assert_eq!(
-            third.line(),
-            "ERR busy: the server is serving its maximum of 2 connections; try again later"
-        );
-        assert!(third.is_closed());
-        // The admitted ones are unaffected.
-        assert!(first.ask("3").starts_with("Reservados: [3]"));
-        let stats = second.ask("STATS");
-        assert_eq!(crate::support::field(&stats, "rejected"), "1");
-    });
-}
-
-#[test]
-fn connections_beyond_the_workers_wait_their_turn() {
     let server = TestServer::start(Config {
-        threads: 1,
+        threads: 2,
         max_conns: Some(2),
         ..Config::default()
     });
     let mut first = server.line_client();
+    let mut second = server.line_client();
+    // Both admitted and being served.
     assert!(first.ask("1").starts_with("Reservados: [1]"));
-    // Queued: connected, but no worker until the first leaves.
-    let mut second = LineClient::connect(server.addr);
-    second.send(b"2\n");
-    assert_eq!(first.ask("QUIT"), "OK bye");
+    assert!(second.ask("2").starts_with("Reservados: [2]"));
+    let mut third = server.line_client();
     assert_eq!(
-        second.line(),
-        "Reservados: [2] | Indisponíveis/Inválidos: []"
+        third.line(),
+        "ERR busy: the server is serving its maximum of 2 connections; try again later"
     );
+    assert!(third.is_closed());
+    // The admitted ones are unaffected.
+    assert!(first.ask("3").starts_with("Reservados: [3]"));
+    let stats = second.ask("STATS");
+    assert_eq!(crate::support::field(&stats, "rejected"), "1");
 }
 
 #[test]
-fn the_default_pool_serves_256_clients_at_once_and_turns_away_the_257th() {
-    let server = TestServer::start(Config::default());
-    let mut clients: Vec<LineClient> = (0..256).map(|_| server.line_client()).collect();
-    // All requests are in flight before any reply is read: each needs its
-    // own worker, since every connection stays open.
+fn more_connections_than_workers_are_served_at_once() {
+    // Two workers, 300 connections all with a request in flight before any
+    // reply is read: every one is answered.
+    let server = TestServer::start(Config {
+        threads: 2,
+        ..Config::default()
+    });
+    let mut clients: Vec<LineClient> = (0..300).map(|_| server.line_client()).collect();
     for (i, client) in clients.iter_mut().enumerate() {
         client.send(format!("BOOK {}\n", i % 100 + 1).as_bytes());
     }
@@ -137,53 +112,47 @@ fn the_default_pool_serves_256_clients_at_once_and_turns_away_the_257th() {
         .filter(|reply| reply.starts_with("OK "))
         .count();
     assert_eq!(booked, 100, "each of the 100 seats booked exactly once");
-    let mut extra = server.line_client();
-    assert!(extra.line().starts_with("ERR busy: "));
-    assert!(extra.is_closed());
-    assert!(clients[255].ask("STATS").contains(" connections=256 "));
+    assert!(clients[299].ask("STATS").contains(" connections=300 "));
 }
 
 #[test]
 fn a_client_that_never_reads_its_replies_is_cut_off_and_frees_its_worker() {
-    each_io(|io| {
-        // One worker: the second client is served only once the first one's
-        // worker is free again.
-        let server = TestServer::start(Config {
-            io,
-            threads: 1,
-            max_conns: Some(2),
-            idle_timeout: Duration::from_millis(300),
-            ..Config::default()
-        });
-        let mut greedy = server.line_client();
-        assert_eq!(greedy.ask("HELP").split(' ').next(), Some("OK"));
-        // Pipeline far more replies than the socket buffers hold, never read
-        // them. Bounded: at most 64 MiB of requests, and our own writes stop
-        // with an error once the server gives up on us.
-        let mut writer = greedy.writer.try_clone().unwrap();
-        let flood = std::thread::spawn(move || {
-            let batch = "AVAIL\n".repeat(10_000);
-            for _ in 0..1000 {
-                if std::io::Write::write_all(&mut writer, batch.as_bytes()).is_err() {
-                    return true;
-                }
-            }
-            false
-        });
-        // With threads, served by the same single worker: this answer
-        // proves the stuck connection was closed rather than waited on.
-        // With the event loop, it proves the loop is not stuck on it; the
-        // flood's write error below proves the cut-off in both modes.
-        let mut next = server.line_client();
-        assert_eq!(
-            next.ask("7"),
-            "Reservados: [7] | Indisponíveis/Inválidos: []"
-        );
-        assert!(
-            flood.join().unwrap(),
-            "the server kept reading a client that never reads"
-        );
+    // One worker: the second client is served only once the first one's
+    // worker is free again.
+    let server = TestServer::start(Config {
+        threads: 1,
+        max_conns: Some(2),
+        idle_timeout: Duration::from_millis(300),
+        ..Config::default()
     });
+    let mut greedy = server.line_client();
+    assert_eq!(greedy.ask("HELP").split(' ').next(), Some("OK"));
+    // Pipeline far more replies than the socket buffers hold, never read
+    // them. Bounded: at most 64 MiB of requests, and our own writes stop
+    // with an error once the server gives up on us.
+    let mut writer = greedy.writer.try_clone().unwrap();
+    let flood = std::thread::spawn(move || {
+        let batch = "AVAIL\n".repeat(10_000);
+        for _ in 0..1000 {
+            if std::io::Write::write_all(&mut writer, batch.as_bytes()).is_err() {
+                return true;
+            }
+        }
+        false
+    });
+    // With threads, served by the same single worker: this answer
+    // proves the stuck connection was closed rather than waited on.
+    // With the event loop, it proves the loop is not stuck on it; the
+    // flood's write error below proves the cut-off in both modes.
+    let mut next = server.line_client();
+    assert_eq!(
+        next.ask("7"),
+        "Reservados: [7] | Indisponíveis/Inválidos: []"
+    );
+    assert!(
+        flood.join().unwrap(),
+        "the server kept reading a client that never reads"
+    );
 }
 
 #[test]

@@ -8,8 +8,6 @@
 //! - `commands`: BOOK, ALL, ANY, TOGETHER, CANCEL, AVAIL, STATS, HELP, QUIT;
 //! - `concurrency`: many clients racing, no seat granted twice;
 //! - `limits`: over-long lines, idle timeout, busy, queueing;
-//! - `events`: what only the event-loop mode has to show (the scenarios
-//!   every mode must pass run in both, through `support::each_io`);
 //! - `shutdown`: the library handle and the binary's SIGTERM;
 //! - `properties`: proptest over the number reader, replies and framing;
 //! - `processes`: the real binaries as child processes;
@@ -26,7 +24,6 @@ mod client_cli;
 mod commands;
 mod concurrency;
 mod errors;
-mod events;
 mod fakes;
 mod framing;
 mod limits;

@@ -6,37 +6,34 @@ use std::process::Command;
 use seatnet::Config;
 
 use crate::processes::ServerProcess;
-use crate::support::{OriginalClient, TestServer, each_io};
+use crate::support::{OriginalClient, TestServer};
 
 #[test]
 fn shutdown_closes_connected_clients_and_run_returns() {
-    each_io(|io| {
-        let mut server = TestServer::start(Config {
-            io,
-            threads: 4,
-            max_conns: Some(8),
-            ..Config::default()
-        });
-        let mut idle = server.line_client();
-        assert!(idle.ask("1").starts_with("Reservados: [1]"));
-        let mut mid_line = server.line_client();
-        assert!(mid_line.ask("2").starts_with("Reservados: [2]"));
-        mid_line.send(b"3,");
-        let mut original = server.original_client();
-        assert!(original.ask("4").starts_with("Reservados: [4]"));
-        // More clients than workers: some are queued, unserved.
-        let mut queued: Vec<_> = (0..3).map(|_| server.line_client()).collect();
-
-        server.shutdown().expect("run() returns Ok");
-
-        assert!(idle.is_closed());
-        assert!(mid_line.is_closed());
-        let mut rest = Vec::new();
-        assert_eq!(original.stream.read_to_end(&mut rest).ok(), Some(0));
-        for client in &mut queued {
-            assert!(client.is_closed());
-        }
+    let mut server = TestServer::start(Config {
+        threads: 4,
+        max_conns: Some(8),
+        ..Config::default()
     });
+    let mut idle = server.line_client();
+    assert!(idle.ask("1").starts_with("Reservados: [1]"));
+    let mut mid_line = server.line_client();
+    assert!(mid_line.ask("2").starts_with("Reservados: [2]"));
+    mid_line.send(b"3,");
+    let mut original = server.original_client();
+    assert!(original.ask("4").starts_with("Reservados: [4]"));
+    // More clients than workers: some are queued, unserved.
+    let mut queued: Vec<_> = (0..3).map(|_| server.line_client()).collect();
+
+    server.shutdown().expect("run() returns Ok");
+
+    assert!(idle.is_closed());
+    assert!(mid_line.is_closed());
+    let mut rest = Vec::new();
+    assert_eq!(original.stream.read_to_end(&mut rest).ok(), Some(0));
+    for client in &mut queued {
+        assert!(client.is_closed());
+    }
 }
 
 #[test]
@@ -49,15 +46,19 @@ fn shutdown_with_no_clients_and_twice() {
 
 #[test]
 fn the_binary_prints_its_address_serves_and_stops_on_sigterm() {
+    // `--io` is deprecated: accepted, ignored, and the design is the same.
     let modes = [
-        (&["--threads", "4"][..], "(10 seats, 4 workers)\n"),
+        (
+            &["--threads", "4"][..],
+            "(10 seats, 4 workers, up to 500 connections)\n",
+        ),
         (
             &["--io", "events"][..],
-            "(10 seats, event loop, up to 1024 connections)\n",
+            "(10 seats, 16 workers, up to 500 connections)\n",
         ),
     ];
     for (mode, startup) in modes {
-        let mut args = vec!["--seats", "10", "--log-level", "warn"];
+        let mut args = vec!["--seats", "10", "--max-conns", "500", "--log-level", "warn"];
         args.extend_from_slice(mode);
         let mut server = ServerProcess::start(&args);
         let first = &server.first_line;
