@@ -172,10 +172,12 @@ impl Server {
         let (done, returned) = crossbeam_channel::unbounded();
         // Unbounded in type, bounded in fact: each holds at most the open
         // connections, each of which is in one place at a time.
-        let workers = worker::spawn_workers(shared.config.threads, &queue, &done, &waker, &shared)?;
+        let wake = Arc::new(worker::PollerWake::new(waker));
+        let workers = worker::spawn_workers(shared.config.threads, &queue, &done, &wake, &shared)?;
         drop((queue, done));
         info!(addr = %local_addr, workers = workers.len(), max_conns, "serving");
-        let result = poller::Poller::new(&shared, poll, listener, max_conns, jobs, returned).run();
+        let result =
+            poller::Poller::new(&shared, poll, listener, max_conns, jobs, returned, wake).run();
         for worker in workers {
             if worker.join().is_err() {
                 error!("a worker panicked");

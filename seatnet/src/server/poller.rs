@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
@@ -28,7 +29,7 @@ use super::Shared;
 use super::accept::Spare;
 use super::conn::{Conn, End, Got, READ_CHUNK};
 use super::timers::{Key, Timers};
-use super::worker::{Done, Job};
+use super::worker::{Done, Job, PollerWake};
 
 /// The listener's token; connections use their slot index.
 pub(crate) const LISTENER: Token = Token(usize::MAX);
@@ -74,6 +75,7 @@ pub(crate) struct Poller<'a> {
     timers: Timers,
     jobs: Sender<Job>,
     done: Receiver<Done>,
+    wake: Arc<PollerWake>,
     buf: Box<[u8]>,
     /// Connections that used their read budget with more to read.
     again: Vec<Key>,
@@ -87,6 +89,7 @@ impl<'a> Poller<'a> {
         max_conns: usize,
         jobs: Sender<Job>,
         done: Receiver<Done>,
+        wake: Arc<PollerWake>,
     ) -> Self {
         Poller {
             shared,
@@ -102,6 +105,7 @@ impl<'a> Poller<'a> {
             timers: Timers::default(),
             jobs,
             done,
+            wake,
             buf: vec![0; READ_CHUNK].into_boxed_slice(),
             again: Vec::new(),
         }
@@ -118,8 +122,13 @@ impl<'a> Poller<'a> {
         let mut stopping = false;
         let mut accept_ready = true;
         loop {
-            let timeout = self.timeout();
-            match self.poll.poll(&mut events, timeout) {
+            let mut timeout = self.timeout();
+            if !self.wake.sleep_if(|| self.done.is_empty()) {
+                timeout = Some(Duration::ZERO);
+            }
+            let polled = self.poll.poll(&mut events, timeout);
+            self.wake.awake();
+            match polled {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -249,7 +258,8 @@ impl<'a> Poller<'a> {
         let Some(conn) = slot.conn.take() else {
             return;
         };
-        slot.scheduled = None;
+        // `scheduled` stays: its entry is still in the heap, and is checked
+        // against the connection when it comes due.
         slot.readable = false;
         slot.writable = false;
         let key = (token, slot.generation);

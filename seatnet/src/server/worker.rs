@@ -7,6 +7,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering, fence};
 use std::thread::{self, JoinHandle};
 
 use crossbeam_channel::{Receiver, Sender};
@@ -36,40 +37,87 @@ pub(crate) struct Done {
     pub(crate) verdict: Result<(), End>,
 }
 
+/// How workers wake the poller when they hand a connection back: only if
+/// it is (about to be) asleep in its poll, so a busy poller is not sent one
+/// wake-up system call per request.
+#[derive(Debug)]
+pub(crate) struct PollerWake {
+    waker: Arc<Waker>,
+    asleep: AtomicBool,
+}
+
+impl PollerWake {
+    pub(crate) fn new(waker: Arc<Waker>) -> Self {
+        PollerWake {
+            waker,
+            asleep: AtomicBool::new(false),
+        }
+    }
+
+    /// The poller is about to sleep: returns whether it may (no connection
+    /// was handed back meanwhile; `returned_empty` checks the channel).
+    ///
+    /// The store-buffering pattern: the poller stores `asleep` then reads
+    /// the channel; a worker writes the channel then loads `asleep`. With a
+    /// SeqCst fence between the two steps on both sides, at least one side
+    /// sees the other's write: either the poller sees the connection and
+    /// does not sleep, or the worker sees `asleep` and wakes it. Relaxed is
+    /// enough for the flag itself given the fences.
+    pub(crate) fn sleep_if(&self, returned_empty: impl FnOnce() -> bool) -> bool {
+        self.asleep.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        returned_empty()
+    }
+
+    /// The poller is awake again.
+    pub(crate) fn awake(&self) {
+        // Relaxed: a stale `true` seen by a worker costs one spare wake-up.
+        self.asleep.store(false, Ordering::Relaxed);
+    }
+
+    /// A worker handed a connection back (after the channel send).
+    fn wake(&self) {
+        fence(Ordering::SeqCst);
+        if self.asleep.load(Ordering::Relaxed) {
+            // A failed wake-up (cannot happen with an eventfd short of
+            // memory exhaustion) would leave the connection waiting for the
+            // poller's next event or deadline, not lost.
+            let _ = self.waker.wake();
+        }
+    }
+}
+
 /// Starts `count` workers taking jobs from `jobs`, handing connections
-/// back through `done` and waking the poller with `waker`. They exit when
+/// back through `done` and waking the poller through `wake`. They exit when
 /// the job channel is closed and empty.
 pub(crate) fn spawn_workers(
     count: usize,
     jobs: &Receiver<Job>,
     done: &Sender<Done>,
-    waker: &Arc<Waker>,
+    wake: &Arc<PollerWake>,
     shared: &Arc<Shared>,
 ) -> io::Result<Vec<JoinHandle<()>>> {
     (0..count)
         .map(|id| {
             let jobs = jobs.clone();
             let done = done.clone();
-            let waker = Arc::clone(waker);
+            let wake = Arc::clone(wake);
             let shared = Arc::clone(shared);
             thread::Builder::new()
                 .name(format!("seatnet-worker-{id}"))
                 .stack_size(WORKER_STACK)
-                .spawn(move || work(&jobs, &done, &waker, &shared))
+                .spawn(move || work(&jobs, &done, &wake, &shared))
         })
         .collect()
 }
 
-fn work(jobs: &Receiver<Job>, done: &Sender<Done>, waker: &Waker, shared: &Shared) {
+fn work(jobs: &Receiver<Job>, done: &Sender<Done>, wake: &PollerWake, shared: &Shared) {
     let mut buffers = WorkerBuffers::new();
     for Job { key, mut conn } in jobs {
         let verdict = answer::serve(&mut conn, shared, &mut buffers);
         if done.send(Done { key, conn, verdict }).is_err() {
             return;
         }
-        // A failed wake-up (cannot happen with an eventfd short of memory
-        // exhaustion) would leave the connection waiting for the poller's
-        // next event or deadline, not lost.
-        let _ = waker.wake();
+        wake.wake();
     }
 }

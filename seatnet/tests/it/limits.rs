@@ -180,3 +180,157 @@ fn a_client_that_vanishes_mid_request_harms_nobody() {
         "Reservados: [9] | Indisponíveis/Inválidos: []"
     );
 }
+
+#[test]
+fn idle_connections_beyond_the_workers_do_not_lock_out_an_honest_client() {
+    let server = TestServer::start(Config {
+        threads: 2,
+        ..Config::default()
+    });
+    // 50 that never send anything, 50 that sent half a line and stopped.
+    let silent: Vec<LineClient> = (0..50).map(|_| server.line_client()).collect();
+    let mut stalled: Vec<LineClient> = (0..50).map(|_| server.line_client()).collect();
+    for client in &mut stalled {
+        assert!(client.ask("HELP").starts_with("OK "));
+        client.send(b"1,");
+    }
+    let mut honest = server.line_client();
+    assert_eq!(
+        honest.ask("7"),
+        "Reservados: [7] | Indisponíveis/Inválidos: []"
+    );
+    assert!(honest.ask("STATS").contains(" connections=101 "));
+    drop((silent, stalled));
+}
+
+#[test]
+fn a_slowloris_is_closed_after_the_request_timeout() {
+    let server = TestServer::start(Config {
+        threads: 2,
+        request_timeout: Duration::from_secs(1),
+        ..Config::default()
+    });
+    let mut slow = server.line_client();
+    assert!(slow.ask("HELP").starts_with("OK "));
+    // One byte every 100 ms, never a newline: each byte is activity, so
+    // only the request timeout can end it. Bounded: 200 bytes (20 s).
+    let mut reader = slow.reader.get_ref().try_clone().unwrap();
+    let closed = std::thread::spawn(move || {
+        let mut rest = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut reader, &mut rest);
+    });
+    let mut honest_served = 0;
+    for _ in 0..200 {
+        if closed.is_finished() {
+            break;
+        }
+        if std::io::Write::write_all(&mut slow.writer, b"1").is_err() {
+            break;
+        }
+        let mut honest = server.line_client();
+        if honest.ask("STATS").starts_with("OK ") {
+            honest_served += 1;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    closed.join().unwrap();
+    assert!(slow.is_closed(), "the trickling connection was closed");
+    assert!(honest_served > 0, "honest clients were served meanwhile");
+}
+
+#[test]
+fn a_pipeliner_that_never_reads_is_closed_once_its_replies_pass_the_bound() {
+    // The idle timeout is long: only the bound on unread replies can end
+    // this connection.
+    let server = TestServer::start(Config {
+        threads: 2,
+        max_output: 64 * 1024,
+        ..Config::default()
+    });
+    let greedy = server.line_client();
+    let mut writer = greedy.writer.try_clone().unwrap();
+    // Bounded: at most 60 MB of requests; the server's close makes our
+    // writes fail well before.
+    let flood = std::thread::spawn(move || {
+        let batch = "HELP\n".repeat(10_000);
+        for _ in 0..1200 {
+            if std::io::Write::write_all(&mut writer, batch.as_bytes()).is_err() {
+                return true;
+            }
+        }
+        false
+    });
+    let mut honest = server.line_client();
+    assert_eq!(
+        honest.ask("7"),
+        "Reservados: [7] | Indisponíveis/Inválidos: []"
+    );
+    assert!(
+        flood.join().unwrap(),
+        "the server kept a client that never reads"
+    );
+    drop(greedy);
+}
+
+#[test]
+fn the_per_address_cap_turns_away_the_extra_connection_intact() {
+    let server = TestServer::start(Config {
+        threads: 2,
+        max_conns_per_addr: Some(2),
+        ..Config::default()
+    });
+    let mut first = server.line_client();
+    let mut second = server.line_client();
+    assert!(first.ask("1").starts_with("Reservados: [1]"));
+    assert!(second.ask("2").starts_with("Reservados: [2]"));
+    // The third sends a request before reading: the busy line must still
+    // arrive whole, then end of stream (no reset).
+    let mut third = server.line_client();
+    third.send(&b"3\n".repeat(1000));
+    assert_eq!(
+        third.line(),
+        "ERR busy: the server is serving its maximum of 2 connections; try again later"
+    );
+    assert!(third.is_closed());
+    assert!(first.ask("STATS").contains(" rejected=1 "));
+}
+
+#[test]
+fn quit_and_busy_replies_arrive_even_with_more_input_unread() {
+    let server = TestServer::start(Config {
+        threads: 2,
+        max_conns: Some(1),
+        ..Config::default()
+    });
+    let mut client = server.line_client();
+    // QUIT, then far more than the server reads: it must not reset the
+    // connection under the reply.
+    let mut batch = b"HELP\nQUIT\n".to_vec();
+    batch.extend_from_slice(&b"1\n".repeat(20_000));
+    client.send(&batch);
+    assert!(client.line().starts_with("OK "));
+    assert_eq!(client.line(), "OK bye");
+    let mut rest = Vec::new();
+    let end = std::io::Read::read_to_end(&mut client.reader, &mut rest);
+    assert_eq!(end.ok(), Some(0), "end of stream, not a reset");
+
+    // The only place is free once the server has closed the first.
+    let mut busy = None;
+    for _ in 0..100 {
+        let mut next = server.line_client();
+        next.send(&b"5\n".repeat(1000));
+        let line = next.line();
+        if line.starts_with("Reservados:") {
+            let mut extra = server.line_client();
+            extra.send(&b"6\n".repeat(1000));
+            busy = Some(extra.line());
+            assert!(extra.is_closed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        busy.as_deref(),
+        Some("ERR busy: the server is serving its maximum of 1 connections; try again later")
+    );
+}

@@ -4,6 +4,7 @@
 //! - `support`: starting and stopping servers, clients of both kinds;
 //! - `original`: byte-exact compatibility with the original client;
 //! - `framing`: newline lines, pipelining, line mode;
+//! - `grace`: lines written in pieces before the connection's kind is known;
 //! - `errors`: every bad input gets a clear error, the connection goes on;
 //! - `commands`: BOOK, ALL, ANY, TOGETHER, CANCEL, AVAIL, STATS, HELP, QUIT;
 //! - `concurrency`: many clients racing, no seat granted twice;
@@ -26,6 +27,7 @@ mod concurrency;
 mod errors;
 mod fakes;
 mod framing;
+mod grace;
 mod limits;
 mod original;
 mod processes;

@@ -95,3 +95,50 @@ fn the_binary_rejects_bad_flags() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--seats"));
 }
+
+#[test]
+fn a_second_sigterm_forces_exit_while_shutdown_waits_on_a_client() {
+    // A client that pipelines far more replies than the socket buffers
+    // hold and never reads: a clean shutdown waits for it (up to the idle
+    // timeout, two minutes here), a second SIGTERM does not.
+    let mut server = ServerProcess::start(&[
+        "--log-level",
+        "warn",
+        "--idle-timeout",
+        "120",
+        "--max-output",
+        "200000000",
+    ]);
+    let mut client = crate::support::LineClient::connect(server.addr);
+    assert!(client.ask("HELP").starts_with("OK "));
+    // 1 MB of requests, 32 MB of replies: more than both socket buffers.
+    client.send("HELP\n".repeat(200_000).as_bytes());
+    let mut some = [0u8; 1024];
+    assert!(client.reader.get_mut().read(&mut some).unwrap() > 0);
+    let pid = server.child.id().to_string();
+    let kill = |pid: &str| {
+        Command::new("kill")
+            .args(["-TERM", pid])
+            .status()
+            .expect("run kill")
+            .success()
+    };
+    assert!(kill(&pid));
+    // Still waiting for the client, well within its two-minute bound.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the first signal waits for the client's replies"
+    );
+    assert!(kill(&pid));
+    let mut status = None;
+    for _ in 0..200 {
+        status = server.child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = status.expect("the second signal ends the process");
+    assert_eq!(status.code(), Some(2), "{status}");
+}
