@@ -387,6 +387,10 @@ impl<'a> Poller<'a> {
                 } else {
                     self.schedule(token);
                 }
+            } else if is_ready(conn, now) {
+                // First: a request that became complete (an original one
+                // whose grace has just passed) is answered, not timed out.
+                self.lend(token);
             } else if conn
                 .framer
                 .partial_since()
@@ -404,8 +408,6 @@ impl<'a> Poller<'a> {
                     conn.closing = Some(end);
                     self.remove(token);
                 }
-            } else if is_ready(conn, now) {
-                self.lend(token);
             } else {
                 self.schedule(token);
             }

@@ -113,8 +113,20 @@ fn a_second_sigterm_forces_exit_while_shutdown_waits_on_a_client() {
     assert!(client.ask("HELP").starts_with("OK "));
     // 1 MB of requests, 32 MB of replies: more than both socket buffers.
     client.send("HELP\n".repeat(200_000).as_bytes());
-    let mut some = [0u8; 1024];
-    assert!(client.reader.get_mut().read(&mut some).unwrap() > 0);
+    // Wait (bounded) until the server has answered them all, so that the
+    // replies it could not send are waiting in its buffer.
+    let mut answered = false;
+    for _ in 0..600 {
+        let mut other = crate::support::LineClient::connect(server.addr);
+        let stats = other.ask("STATS");
+        let requests: u64 = crate::support::field(&stats, "requests").parse().unwrap();
+        if requests > 200_000 {
+            answered = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(answered, "the server answered the pipelined requests");
     let pid = server.child.id().to_string();
     let kill = |pid: &str| {
         Command::new("kill")
