@@ -334,3 +334,55 @@ fn quit_and_busy_replies_arrive_even_with_more_input_unread() {
         Some("ERR busy: the server is serving its maximum of 1 connections; try again later")
     );
 }
+
+#[test]
+fn max_conns_is_capped_by_the_descriptor_limit_and_the_next_client_told_busy() {
+    // A hard limit of 64 descriptors: the server raises its soft limit to
+    // it, caps --max-conns to 64 - 32 = 32, says so, and turns away the
+    // 33rd client with `ERR busy` rather than failing to accept it.
+    let mut child = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 64 && exec \"$0\" --host 127.0.0.1 --port 0 --log-level error",
+            env!("CARGO_BIN_EXE_seatnet-server"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start seatnet-server under ulimit");
+    let stdout = child.stdout.take().unwrap();
+    let cleanup = KillOnDrop(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(crate::support::READ_TIMEOUT)
+        .expect("a startup line");
+    assert!(line.ends_with("up to 32 connections)\n"), "{line:?}");
+    let addr: std::net::SocketAddr = line
+        .strip_prefix("seatnet-server listening on ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|addr| addr.parse().ok())
+        .expect("an address");
+    let mut clients: Vec<LineClient> = (0..32).map(|_| LineClient::connect(addr)).collect();
+    for client in &mut clients {
+        assert!(client.ask("STATS").starts_with("OK "));
+    }
+    let mut extra = LineClient::connect(addr);
+    assert!(extra.line().starts_with("ERR busy: "));
+    assert!(extra.is_closed());
+    drop(cleanup);
+}
+
+/// Kills the child process when dropped (also when a test fails).
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
