@@ -18,21 +18,38 @@ use crate::store::SeatStore;
 /// ```
 pub fn fill<S: SeatStore>(store: &S, capacity: u64, percent: u64) {
     let target = capacity * percent.min(100) / 100;
-    let mut seats: Vec<u64> = (0..capacity).collect();
-    let mut state = 0x5EA7_C0DE_u64;
-    // Partial Fisher-Yates: the first `target` entries are a random sample.
-    for i in 0..target {
-        let remaining = capacity - i;
-        let pick = i + splitmix64(&mut state) % remaining;
-        seats.swap(i as usize, pick as usize);
-    }
-    for &seat in &seats[..target as usize] {
+    for seat in sample(capacity, target) {
         assert!(store.reserve(seat), "fill: seat {seat} was already taken");
     }
 }
 
+/// `count` distinct seats of `0..capacity`, chosen pseudo-randomly but
+/// identically on every run.
+///
+/// # Examples
+///
+/// ```
+/// let seats = seatcore_benches::sample(100, 10);
+/// assert_eq!(seats.len(), 10);
+/// assert_eq!(seats, seatcore_benches::sample(100, 10));
+/// ```
+#[must_use]
+pub fn sample(capacity: u64, count: u64) -> Vec<u64> {
+    let count = count.min(capacity);
+    let mut seats: Vec<u64> = (0..capacity).collect();
+    let mut state = 0x5EA7_C0DE_u64;
+    // Partial Fisher-Yates: the first `count` entries are a random sample.
+    for i in 0..count {
+        let remaining = capacity - i;
+        let pick = i + splitmix64(&mut state) % remaining;
+        seats.swap(i as usize, pick as usize);
+    }
+    seats.truncate(count as usize);
+    seats
+}
+
 /// One step of SplitMix64: a tiny, well-mixed deterministic generator.
-fn splitmix64(state: &mut u64) -> u64 {
+pub(crate) fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *state;
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

@@ -83,6 +83,8 @@ impl SeatStore for SeatMap {
     }
 
     fn reserve_any(&self, n: u64) -> Option<Vec<u64>> {
-        SeatMap::reserve_any(self, n).ok()
+        // The runs, flattened: the same report as every contender builds.
+        let runs = SeatMap::reserve_any(self, n).ok()?;
+        Some(runs.into_iter().flatten().collect())
     }
 }

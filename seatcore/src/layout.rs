@@ -59,10 +59,49 @@ pub(crate) const fn words_for(capacity: u64) -> u64 {
 pub(crate) const fn valid_bits(word: usize, capacity: u64) -> u64 {
     let first = first_seat_of(word);
     let seats_here = capacity.saturating_sub(first);
-    if seats_here >= BITS {
+    low_mask(seats_here)
+}
+
+/// Whether a word holding `value` has no free seat, given its `valid` bits.
+#[inline]
+pub(crate) const fn is_full(value: u64, valid: u64) -> bool {
+    value | !valid == u64::MAX
+}
+
+/// The lowest `len` bits set (`len` in `0..=64`).
+#[inline]
+pub(crate) const fn low_mask(len: u64) -> u64 {
+    if len >= BITS {
         u64::MAX
     } else {
-        (1 << seats_here) - 1
+        (1 << len) - 1
+    }
+}
+
+/// The bits of word `word` that fall in `range` (which may extend past the
+/// word on either side).
+#[inline]
+pub(crate) fn range_mask(word: usize, range: &std::ops::Range<u64>) -> u64 {
+    let first = first_seat_of(word);
+    let low = range.start.max(first);
+    let high = range.end.min(first + BITS);
+    if low >= high {
+        return 0;
+    }
+    low_mask(high - low) << (low - first)
+}
+
+/// Calls `f` with each maximal run of set bits of `bits` in word `word`, as
+/// seat ranges, lowest first.
+#[inline]
+pub(crate) fn for_each_run(word: usize, mut bits: u64, mut f: impl FnMut(std::ops::Range<u64>)) {
+    let first = first_seat_of(word);
+    while bits != 0 {
+        let low = bits.trailing_zeros();
+        let len = (bits >> low).trailing_ones();
+        let start = first + u64::from(low);
+        f(start..start + u64::from(len));
+        bits &= !(low_mask(u64::from(len)) << low);
     }
 }
 
@@ -132,6 +171,24 @@ mod tests {
         let mut seen = Vec::new();
         for_each_seat(1, 0b1010_0001, |s| seen.push(s));
         assert_eq!(seen, [64, 69, 71]);
+    }
+
+    #[test]
+    fn masks_and_runs() {
+        assert_eq!(low_mask(0), 0);
+        assert_eq!(low_mask(3), 0b111);
+        assert_eq!(low_mask(64), u64::MAX);
+        assert_eq!(range_mask(0, &(3..5)), 0b11000);
+        assert_eq!(range_mask(1, &(60..70)), 0b11_1111);
+        assert_eq!(range_mask(0, &(60..70)), 0b1111 << 60);
+        assert_eq!(range_mask(2, &(60..70)), 0);
+        assert_eq!(range_mask(1, &(0..1000)), u64::MAX);
+        let mut runs = Vec::new();
+        for_each_run(1, 0b1110_0110 | 1 << 63, |r| runs.push(r));
+        assert_eq!(runs, [65..67, 69..72, 127..128]);
+        assert!(is_full(u64::MAX, u64::MAX));
+        assert!(is_full(0b111, 0b111));
+        assert!(!is_full(0b101, 0b111));
     }
 
     #[test]

@@ -2,33 +2,72 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::sync::atomic::AtomicU64;
 
-use crate::error::{AllOrNothingError, CapacityError, NotEnough, SeatError};
-use crate::hint;
-use crate::layout::first_seat_of;
+use crate::error::{
+    AllOrNothingError, CapacityError, OutOfRange, RangeError, ReleaseError, ReserveError,
+    SearchError,
+};
+use crate::hint::{self, MapId};
+use crate::layout::{first_seat_of, word_of};
 use crate::outcome::{ReleaseOutcome, ReserveOutcome};
-use crate::raw::{RawSeatMap, SeatBits};
+use crate::raw::{FreeRuns, RawSeatMap, SeatBits};
 use crate::snapshot::Snapshot;
+use crate::sync::StdAtomicU64;
 
 /// A fixed number of seats, each free or reserved, shared by any number of
 /// threads without locks.
 ///
 /// Seats are numbered **from 0** to `capacity - 1`. A seat outside that
-/// range is never an index into anything: it is reported as
-/// [`SeatError::OutOfRange`] or [`ReserveOutcome::OutOfRange`].
+/// range is never an index into anything: it is reported as an error or an
+/// [`ReserveOutcome::OutOfRange`] outcome.
 ///
-/// Memory is one bit per seat (in `AtomicU64` words) plus a constant, so a
-/// map of 2^32 seats takes 512 MiB. Maps are independent (`Send + Sync`, no
-/// global state): create as many as you need and share them with `Arc`.
+/// Memory is one bit per seat (in `AtomicU64` words), 1/64 of that again for
+/// the search summary, plus a constant: a map of 2^32 seats takes 520 MiB.
+/// Maps are independent (`Send + Sync`, no global state but an id counter):
+/// create as many as you need and share them with `Arc`.
 ///
 /// | operation | atomic operations | progress |
 /// |---|---|---|
 /// | [`reserve`](Self::reserve), [`release`](Self::release) | one `fetch_or` / `fetch_and` | wait-free |
-/// | [`reserve_each`](Self::reserve_each), [`release_each`](Self::release_each) | one per word touched | wait-free |
-/// | [`reserve_all`](Self::reserve_all) | one CAS per word touched, one `fetch_and` per word on rollback | lock-free |
-/// | [`reserve_any`](Self::reserve_any), [`reserve_adjacent`](Self::reserve_adjacent) | loads to search, one RMW per word claimed | lock-free, bounded to one pass |
+/// | [`reserve_each`](Self::reserve_each), [`release_each`](Self::release_each) (and `_into`) | one per word touched | wait-free |
+/// | [`reserve_all`](Self::reserve_all), [`reserve_range`](Self::reserve_range) | one CAS per word touched, one `fetch_and` per word on rollback | lock-free |
+/// | [`release_range`](Self::release_range) | one `fetch_and` per word | wait-free |
+/// | [`reserve_any`](Self::reserve_any), [`reserve_adjacent`](Self::reserve_adjacent) | loads to count and search, one RMW per word claimed | lock-free, one pass |
 /// | queries | loads only | wait-free |
+///
+/// A release that turns a full word into one with a free seat also sets a
+/// summary bit (one more RMW per summary level, at most five): rare, and
+/// bounded.
+///
+/// # What a winner sees: the ordering contract
+///
+/// Every operation that grants a seat (`reserve`, the list and range forms,
+/// `reserve_all`, the searches) *acquires* it, and every operation that
+/// frees one (`release`, the list and range forms, and the rollback of a
+/// failed all-or-nothing claim or search) *releases* it. So, as with a
+/// mutex per seat: **whoever wins a seat sees everything the previous holder
+/// did before freeing it**, through any number of failed claims on the same
+/// word in between. A query that sees a seat free ([`is_reserved`],
+/// [`free_seats`], ...) also sees everything its last holder did before
+/// freeing it. `docs/design.md` has the argument and the loom models that
+/// check it.
+///
+/// [`is_reserved`]: Self::is_reserved
+/// [`free_seats`]: Self::free_seats
+///
+/// # Journaling: the sequence-number rule
+///
+/// To log changes so that replaying the log in sequence order reproduces
+/// every seat's history, take the sequence number (one shared counter,
+/// `fetch_add`) **after** a grant's operation returns and **before** a
+/// release's operation starts. If a release of seat 7 is followed by a grant
+/// of seat 7 to another thread, the grant's read-modify-write read the
+/// release's (the contract above makes it *happen after* it), so the
+/// release's number was taken before the grant's: the log orders them as
+/// memory did. The same holds for a grant followed by its release, since
+/// the holder releases only after learning that it won. Rebuild with
+/// [`from_snapshot`](Self::from_snapshot) and the `&mut self` setters
+/// ([`set_mut`](Self::set_mut), [`set_range_mut`](Self::set_range_mut)).
 ///
 /// # Examples
 ///
@@ -51,7 +90,9 @@ use crate::snapshot::Snapshot;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct SeatMap {
-    raw: RawSeatMap<AtomicU64>,
+    raw: RawSeatMap<StdAtomicU64>,
+    /// This map's key in the per-thread search hints.
+    id: MapId,
 }
 
 impl SeatMap {
@@ -59,8 +100,8 @@ impl SeatMap {
     ///
     /// # Errors
     ///
-    /// [`CapacityError`] if `capacity` is 0 or the bitset would not fit in
-    /// memory on this platform.
+    /// [`CapacityError::Zero`], or [`CapacityError::TooLarge`] if the
+    /// bitset would not fit in memory on this machine.
     ///
     /// # Examples
     ///
@@ -73,7 +114,33 @@ impl SeatMap {
     pub fn new(capacity: u64) -> Result<Self, CapacityError> {
         Ok(SeatMap {
             raw: RawSeatMap::new(capacity)?,
+            id: MapId::next(),
         })
+    }
+
+    /// A map holding exactly the seats of `snapshot` (for instance one
+    /// rebuilt from saved words with [`Snapshot::from_words`]).
+    ///
+    /// # Errors
+    ///
+    /// [`CapacityError::TooLarge`] if the memory cannot be had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use seatcore::{SeatMap, Snapshot};
+    ///
+    /// let map = SeatMap::new(130)?;
+    /// map.reserve_all(&[1, 64, 129])?;
+    /// let saved: Vec<u64> = map.snapshot().words().to_vec();
+    /// let again = SeatMap::from_snapshot(&Snapshot::from_words(130, saved)?)?;
+    /// assert_eq!(again.reserved_seats().collect::<Vec<_>>(), [1, 64, 129]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_snapshot(snapshot: &Snapshot) -> Result<Self, CapacityError> {
+        let mut map = SeatMap::new(snapshot.capacity())?;
+        map.raw.load_words_mut(snapshot.words());
+        Ok(map)
     }
 
     /// The number of seats; valid seats are `0..capacity()`.
@@ -87,20 +154,20 @@ impl SeatMap {
     ///
     /// # Errors
     ///
-    /// [`SeatError::Taken`] if it was reserved already,
-    /// [`SeatError::OutOfRange`] if `seat >= capacity()`.
+    /// [`ReserveError::Taken`] if it was reserved already,
+    /// [`ReserveError::OutOfRange`] if `seat >= capacity()`.
     ///
     /// # Examples
     ///
     /// ```
-    /// # use seatcore::{SeatError, SeatMap};
+    /// # use seatcore::{ReserveError, SeatMap};
     /// let map = SeatMap::new(10)?;
     /// assert_eq!(map.reserve(3), Ok(()));
-    /// assert_eq!(map.reserve(3), Err(SeatError::Taken { seat: 3 }));
+    /// assert_eq!(map.reserve(3), Err(ReserveError::Taken { seat: 3 }));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[inline]
-    pub fn reserve(&self, seat: u64) -> Result<(), SeatError> {
+    pub fn reserve(&self, seat: u64) -> Result<(), ReserveError> {
         self.raw.reserve(seat)
     }
 
@@ -113,21 +180,21 @@ impl SeatMap {
     ///
     /// # Errors
     ///
-    /// [`SeatError::NotReserved`] if it was free,
-    /// [`SeatError::OutOfRange`] if `seat >= capacity()`.
+    /// [`ReleaseError::NotReserved`] if it was free,
+    /// [`ReleaseError::OutOfRange`] if `seat >= capacity()`.
     ///
     /// # Examples
     ///
     /// ```
-    /// # use seatcore::{SeatError, SeatMap};
+    /// # use seatcore::{ReleaseError, SeatMap};
     /// let map = SeatMap::new(10)?;
     /// map.reserve(3)?;
     /// assert_eq!(map.release(3), Ok(()));
-    /// assert_eq!(map.release(3), Err(SeatError::NotReserved { seat: 3 }));
+    /// assert_eq!(map.release(3), Err(ReleaseError::NotReserved { seat: 3 }));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[inline]
-    pub fn release(&self, seat: u64) -> Result<(), SeatError> {
+    pub fn release(&self, seat: u64) -> Result<(), ReleaseError> {
         self.raw.release(seat)
     }
 
@@ -137,8 +204,11 @@ impl SeatMap {
     /// reserved by its first copy and reported [`ReserveOutcome::Taken`]
     /// after that.
     ///
-    /// The seats are grouped by word: one `fetch_or` per word touched, so a
-    /// request for seats in one word is a single atomic operation.
+    /// The seats are grouped by word: one `fetch_or` per word touched, so the
+    /// grants of one request within one word are a single atomic step. Lists
+    /// of up to 16 seats are grouped without sorting or allocating; see
+    /// [`reserve_each_into`](Self::reserve_each_into) to reuse the outcome
+    /// buffer too.
     ///
     /// # Examples
     ///
@@ -152,7 +222,28 @@ impl SeatMap {
     /// ```
     #[must_use = "the outcomes say which seats were reserved"]
     pub fn reserve_each(&self, seats: &[u64]) -> Vec<ReserveOutcome> {
-        self.raw.reserve_each(seats)
+        let mut outcomes = Vec::with_capacity(seats.len());
+        self.raw.reserve_each_into(seats, &mut outcomes);
+        outcomes
+    }
+
+    /// [`reserve_each`](Self::reserve_each), writing the outcomes into
+    /// `outcomes` (cleared first): no allocation once the buffer is large
+    /// enough and the list has at most 16 seats.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use seatcore::{ReserveOutcome::*, SeatMap};
+    ///
+    /// let map = SeatMap::new(100)?;
+    /// let mut outcomes = Vec::with_capacity(16);
+    /// map.reserve_each_into(&[4, 4], &mut outcomes);
+    /// assert_eq!(outcomes, [Reserved, Taken]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reserve_each_into(&self, seats: &[u64], outcomes: &mut Vec<ReserveOutcome>) {
+        self.raw.reserve_each_into(seats, outcomes);
     }
 
     /// Frees every reserved seat of `seats` and reports each one, in request
@@ -171,7 +262,28 @@ impl SeatMap {
     /// ```
     #[must_use = "the outcomes say which seats were released"]
     pub fn release_each(&self, seats: &[u64]) -> Vec<ReleaseOutcome> {
-        self.raw.release_each(seats)
+        let mut outcomes = Vec::with_capacity(seats.len());
+        self.raw.release_each_into(seats, &mut outcomes);
+        outcomes
+    }
+
+    /// [`release_each`](Self::release_each), writing the outcomes into
+    /// `outcomes` (cleared first).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use seatcore::{ReleaseOutcome::*, SeatMap};
+    ///
+    /// let map = SeatMap::new(100)?;
+    /// map.reserve(4)?;
+    /// let mut outcomes = Vec::new();
+    /// map.release_each_into(&[4, 4], &mut outcomes);
+    /// assert_eq!(outcomes, [Released, NotReserved]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn release_each_into(&self, seats: &[u64], outcomes: &mut Vec<ReleaseOutcome>) {
+        self.raw.release_each_into(seats, outcomes);
     }
 
     /// Reserves every seat of `seats`, or none of them.
@@ -181,7 +293,8 @@ impl SeatMap {
     /// already claimed are given back before this returns. While a claim is
     /// under way its seats can look taken to others for an instant even if
     /// it then fails; no seat is ever held by two callers
-    /// (`docs/design.md` has the argument). An empty list succeeds.
+    /// (`docs/design.md` has the argument). An empty list succeeds. Lists of
+    /// up to 16 seats use no heap unless the claim fails.
     ///
     /// # Errors
     ///
@@ -203,50 +316,152 @@ impl SeatMap {
         self.raw.reserve_all(seats)
     }
 
-    /// Reserves `n` free seats wherever they are, and returns them.
-    ///
-    /// The search starts where this thread's last search ended, so threads
-    /// spread over the map, and makes at most one pass over it. All or
-    /// nothing: if it cannot find `n` seats it gives back those it took.
-    /// `n == 0` returns no seats.
+    /// Reserves every seat of the run `range`, or none: as
+    /// [`reserve_all`](Self::reserve_all), one CAS per word, with no
+    /// allocation whatever the length. An empty range succeeds.
     ///
     /// # Errors
     ///
-    /// [`NotEnough`] if one pass found fewer than `n` free seats. Seats that
-    /// a competing search holds for an instant count as taken, so two
-    /// searches racing for the last `n` free seats can both fail; retrying
-    /// is the remedy.
+    /// [`RangeError::OutOfRange`] (nothing touched) or
+    /// [`RangeError::Conflict`] (nothing kept).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use seatcore::SeatMap;
+    /// let map = SeatMap::new(1000)?;
+    /// map.reserve_range(60..200)?;
+    /// assert_eq!(map.reserved_count(), 140);
+    /// assert!(map.reserve_range(0..61).is_err());
+    /// assert!(!map.is_reserved(0)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reserve_range(&self, range: Range<u64>) -> Result<(), RangeError> {
+        self.raw.reserve_range(range)
+    }
+
+    /// Frees every reserved seat of the run `range`, one `fetch_and` per
+    /// word, and returns how many were reserved. The same caveat as
+    /// [`release`](Self::release) applies.
+    ///
+    /// # Errors
+    ///
+    /// [`RangeError::OutOfRange`] (nothing touched).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use seatcore::SeatMap;
+    /// let map = SeatMap::new(1000)?;
+    /// map.reserve_range(60..200)?;
+    /// assert_eq!(map.release_range(100..300)?, 100);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn release_range(&self, range: Range<u64>) -> Result<u64, RangeError> {
+        self.raw.release_range(range)
+    }
+
+    /// Reserves `n` free seats wherever they are, and returns them as
+    /// ascending, maximal runs.
+    ///
+    /// The search starts where this thread's last search of this map ended,
+    /// so threads spread over the map, follows the summary past full
+    /// regions, and makes at most one pass. It first counts (loads only),
+    /// and claims only once it has seen `n` free seats. All or nothing: if it
+    /// cannot get `n` seats it gives back those it took. `n == 0` returns no
+    /// seats.
+    ///
+    /// # Errors
+    ///
+    /// [`SearchError::NotEnough`] if fewer than `n` seats were free (no seat
+    /// was touched), or if racers took seats it had counted (it gave back
+    /// what it took; two searches racing for the last `n` free seats can
+    /// both fail, and retrying is the remedy).
+    /// [`SearchError::TooLarge`] if the list of runs cannot be allocated.
     ///
     /// # Examples
     ///
     /// ```
     /// # use seatcore::SeatMap;
     /// let map = SeatMap::new(10)?;
-    /// let mine = map.reserve_any(3)?;
-    /// assert_eq!(mine.len(), 3);
-    /// assert!(mine.iter().all(|&s| map.is_reserved(s).unwrap()));
-    /// assert!(map.reserve_any(8).is_err());
-    /// assert_eq!(map.free_count(), 7);
+    /// map.reserve(5)?;
+    /// let mine = map.reserve_any(9)?;
+    /// assert_eq!(mine, [0..5, 6..10]);
+    /// assert!(map.reserve_any(1).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn reserve_any(&self, n: u64) -> Result<Vec<u64>, NotEnough> {
-        let start = hint::start_seat(self.capacity());
-        let word = crate::layout::word_of(start);
-        let (seats, end_word) = self.raw.reserve_any_from(n, word)?;
-        hint::remember(first_seat_of(end_word));
-        Ok(seats)
+    pub fn reserve_any(&self, n: u64) -> Result<Vec<Range<u64>>, SearchError> {
+        let mut runs = Vec::new();
+        self.reserve_any_into(n, &mut runs)?;
+        Ok(runs)
+    }
+
+    /// [`reserve_any`](Self::reserve_any), writing the runs into `runs`
+    /// (cleared first; empty on error): no allocation once the buffer is
+    /// large enough.
+    ///
+    /// # Errors
+    ///
+    /// As [`reserve_any`](Self::reserve_any).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use seatcore::SeatMap;
+    /// let map = SeatMap::new(100)?;
+    /// let mut runs = Vec::with_capacity(8);
+    /// map.reserve_any_into(3, &mut runs)?;
+    /// assert_eq!(runs.iter().map(|r| r.end - r.start).sum::<u64>(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reserve_any_into(&self, n: u64, runs: &mut Vec<Range<u64>>) -> Result<(), SearchError> {
+        let start = hint::start_seat(self.id, self.capacity());
+        let end_word = self.raw.reserve_any_from(n, word_of(start), runs)?;
+        hint::remember(self.id, first_seat_of(end_word));
+        Ok(())
+    }
+
+    /// [`reserve_any_into`](Self::reserve_any_into) starting at `start`
+    /// (taken modulo the capacity) instead of this thread's hint: for
+    /// callers that keep their own hints, and for tests and fuzzers that
+    /// must replay exactly. The search starts at `start`'s word.
+    ///
+    /// # Errors
+    ///
+    /// As [`reserve_any`](Self::reserve_any).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use seatcore::SeatMap;
+    /// let map = SeatMap::new(1000)?;
+    /// let mut runs = Vec::new();
+    /// map.reserve_any_at(2, 500, &mut runs)?;
+    /// assert_eq!(runs, [448..450]); // seat 500 is in the word of seats 448..512
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reserve_any_at(
+        &self,
+        n: u64,
+        start: u64,
+        runs: &mut Vec<Range<u64>>,
+    ) -> Result<(), SearchError> {
+        let start = start % self.capacity();
+        self.raw.reserve_any_from(n, word_of(start), runs)?;
+        Ok(())
     }
 
     /// Reserves `n` adjacent seats (a run that may span words but never
     /// wraps from the last seat to the first) and returns them as a range.
     ///
-    /// The search starts where this thread's last search ended and makes at
-    /// most one pass; a run it found free but lost to a racer is skipped.
-    /// `n == 0` returns an empty range.
+    /// The search starts where this thread's last search of this map ended
+    /// and makes at most one pass; a run it found free but lost to a racer
+    /// is skipped. `n == 0` returns an empty range.
     ///
     /// # Errors
     ///
-    /// [`NotEnough`] if one pass found no free run of `n` seats.
+    /// [`SearchError::NotEnough`] if one pass found no free run of `n`
+    /// seats (its `free` is the map's free count when it gave up).
     ///
     /// # Examples
     ///
@@ -259,10 +474,32 @@ impl SeatMap {
     /// assert!(map.reserve_adjacent(5).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn reserve_adjacent(&self, n: u64) -> Result<Range<u64>, NotEnough> {
-        let start = hint::start_seat(self.capacity());
+    pub fn reserve_adjacent(&self, n: u64) -> Result<Range<u64>, SearchError> {
+        let start = hint::start_seat(self.id, self.capacity());
         let (first, end_word) = self.raw.reserve_adjacent_from(n, start)?;
-        hint::remember(first_seat_of(end_word));
+        hint::remember(self.id, first_seat_of(end_word));
+        Ok(first..first + n)
+    }
+
+    /// [`reserve_adjacent`](Self::reserve_adjacent) trying runs that start
+    /// at or after `start` (modulo the capacity) first, then those before
+    /// it, instead of this thread's hint.
+    ///
+    /// # Errors
+    ///
+    /// As [`reserve_adjacent`](Self::reserve_adjacent).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use seatcore::SeatMap;
+    /// let map = SeatMap::new(100)?;
+    /// assert_eq!(map.reserve_adjacent_at(3, 40)?, 40..43);
+    /// assert_eq!(map.reserve_adjacent_at(3, 98)?, 0..3); // no run of 3 at 98 or after
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reserve_adjacent_at(&self, n: u64, start: u64) -> Result<Range<u64>, SearchError> {
+        let (first, _) = self.raw.reserve_adjacent_from(n, start)?;
         Ok(first..first + n)
     }
 
@@ -270,7 +507,7 @@ impl SeatMap {
     ///
     /// # Errors
     ///
-    /// [`SeatError::OutOfRange`] if `seat >= capacity()`.
+    /// [`OutOfRange`] if `seat >= capacity()`.
     ///
     /// # Examples
     ///
@@ -283,7 +520,7 @@ impl SeatMap {
     /// assert!(map.is_reserved(10).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn is_reserved(&self, seat: u64) -> Result<bool, SeatError> {
+    pub fn is_reserved(&self, seat: u64) -> Result<bool, OutOfRange> {
         self.raw.is_reserved(seat)
     }
 
@@ -352,8 +589,34 @@ impl SeatMap {
         )
     }
 
-    /// A copy of the map to inspect at leisure. Each word is copied
-    /// atomically, but not all words at the same instant.
+    /// The maximal runs of free seats at or after seat `from`, ascending,
+    /// reading a word at a time (a full word costs one load and one
+    /// compare). Stop early with `take`: a caller that wants the first 256
+    /// runs of a huge map reads only the words they span. Not one instant's
+    /// picture, as for [`free_seats`](Self::free_seats).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use seatcore::SeatMap;
+    /// let map = SeatMap::new(300)?;
+    /// map.reserve_range(10..250)?;
+    /// map.reserve(260)?;
+    /// assert_eq!(map.free_runs(0).collect::<Vec<_>>(), [0..10, 250..260, 261..300]);
+    /// assert_eq!(map.free_runs(255).next(), Some(255..260));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn free_runs(&self, from: u64) -> impl Iterator<Item = Range<u64>> + '_ {
+        FreeRuns::new(
+            |i| self.raw.load_word(i),
+            self.capacity(),
+            self.raw.word_count(),
+            from,
+        )
+    }
+
+    /// A copy of the map to inspect at leisure or to save. Each word is
+    /// copied atomically, but not all words at the same instant.
     ///
     /// # Examples
     ///
@@ -387,6 +650,49 @@ impl SeatMap {
     /// ```
     pub fn clear(&mut self) {
         self.raw.clear();
+    }
+
+    /// Sets one seat reserved or free through exclusive access (no atomic
+    /// operation): for replaying a journal before the map is shared.
+    /// Returns whether the seat was reserved before.
+    ///
+    /// # Errors
+    ///
+    /// [`OutOfRange`] if `seat >= capacity()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use seatcore::SeatMap;
+    /// let mut map = SeatMap::new(10)?;
+    /// assert_eq!(map.set_mut(3, true), Ok(false));
+    /// assert_eq!(map.set_mut(3, true), Ok(true));
+    /// assert!(map.is_reserved(3)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_mut(&mut self, seat: u64, reserved: bool) -> Result<bool, OutOfRange> {
+        self.raw.set_mut(seat, reserved)
+    }
+
+    /// Sets every seat of `range` reserved or free through exclusive access;
+    /// returns how many seats changed.
+    ///
+    /// # Errors
+    ///
+    /// [`RangeError::OutOfRange`] (nothing touched).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use seatcore::SeatMap;
+    /// let mut map = SeatMap::new(1000)?;
+    /// assert_eq!(map.set_range_mut(10..500, true)?, 490);
+    /// assert_eq!(map.set_range_mut(0..20, false)?, 10);
+    /// assert_eq!(map.free_count(), 1000 - 480);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_range_mut(&mut self, range: Range<u64>, reserved: bool) -> Result<u64, RangeError> {
+        self.raw.set_range_mut(range, reserved)
     }
 }
 

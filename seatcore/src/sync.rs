@@ -11,6 +11,9 @@
 //! Only the operations the engine needs are here; each call site says which
 //! ordering it uses and why that is enough.
 
+/// The std word, for the one atomic outside the engine (the map id counter)
+/// and for `SeatMap`.
+pub(crate) use std::sync::atomic::AtomicU64 as StdAtomicU64;
 pub(crate) use std::sync::atomic::Ordering;
 
 /// A 64-bit word that can be read and modified atomically.
@@ -36,6 +39,8 @@ pub(crate) trait AtomicWord: Send + Sync {
     ) -> Result<u64, u64>;
     /// Overwrites the word through exclusive access: no atomic operation.
     fn set_exclusive(&mut self, value: u64);
+    /// Reads the word through exclusive access: no atomic operation.
+    fn get_exclusive(&mut self) -> u64;
 }
 
 impl AtomicWord for std::sync::atomic::AtomicU64 {
@@ -68,5 +73,9 @@ impl AtomicWord for std::sync::atomic::AtomicU64 {
     #[inline(always)]
     fn set_exclusive(&mut self, value: u64) {
         *std::sync::atomic::AtomicU64::get_mut(self) = value;
+    }
+    #[inline(always)]
+    fn get_exclusive(&mut self) -> u64 {
+        *std::sync::atomic::AtomicU64::get_mut(self)
     }
 }

@@ -14,7 +14,10 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use proptest::prelude::*;
-use seatcore::{AllOrNothingError, NotEnough, ReleaseOutcome, ReserveOutcome, SeatError, SeatMap};
+use seatcore::{
+    AllOrNothingError, OutOfRange, RangeError, ReleaseError, ReleaseOutcome, ReserveError,
+    ReserveOutcome, SearchError, SeatMap, Snapshot,
+};
 
 /// The largest map the test builds; a full comparison of two maps this big
 /// takes about a millisecond.
@@ -34,6 +37,17 @@ enum Action {
     ReserveAnyElsewhere(u64),
     /// `reserve_adjacent` from a new thread: a different search start.
     ReserveAdjacentElsewhere(u64),
+    /// `reserve_any_at`: a pinned start, so the exact seats are known.
+    ReserveAnyAt(u64, u64),
+    /// `reserve_adjacent_at`: a pinned start, so the exact run is known.
+    ReserveAdjacentAt(u64, u64),
+    ReserveRange(Range<u64>),
+    ReleaseRange(Range<u64>),
+    SetMut(u64, bool),
+    SetRangeMut(Range<u64>, bool),
+    FreeRuns(u64),
+    /// Save the words, rebuild a map from them, and go on with the copy.
+    RoundTrip,
     IsReserved(u64),
     Counts,
     FreeSeats,
@@ -60,29 +74,29 @@ impl Model {
             .collect()
     }
 
-    fn reserve(&mut self, seat: u64) -> Result<(), SeatError> {
+    fn reserve(&mut self, seat: u64) -> Result<(), ReserveError> {
         if seat >= self.capacity {
-            Err(SeatError::OutOfRange {
+            Err(ReserveError::OutOfRange {
                 seat,
                 capacity: self.capacity,
             })
         } else if self.reserved.insert(seat) {
             Ok(())
         } else {
-            Err(SeatError::Taken { seat })
+            Err(ReserveError::Taken { seat })
         }
     }
 
-    fn release(&mut self, seat: u64) -> Result<(), SeatError> {
+    fn release(&mut self, seat: u64) -> Result<(), ReleaseError> {
         if seat >= self.capacity {
-            Err(SeatError::OutOfRange {
+            Err(ReleaseError::OutOfRange {
                 seat,
                 capacity: self.capacity,
             })
         } else if self.reserved.remove(&seat) {
             Ok(())
         } else {
-            Err(SeatError::NotReserved { seat })
+            Err(ReleaseError::NotReserved { seat })
         }
     }
 
@@ -91,7 +105,7 @@ impl Model {
             .iter()
             .map(|&seat| match self.reserve(seat) {
                 Ok(()) => ReserveOutcome::Reserved,
-                Err(SeatError::OutOfRange { .. }) => ReserveOutcome::OutOfRange,
+                Err(ReserveError::OutOfRange { .. }) => ReserveOutcome::OutOfRange,
                 Err(_) => ReserveOutcome::Taken,
             })
             .collect()
@@ -102,7 +116,7 @@ impl Model {
             .iter()
             .map(|&seat| match self.release(seat) {
                 Ok(()) => ReleaseOutcome::Released,
-                Err(SeatError::OutOfRange { .. }) => ReleaseOutcome::OutOfRange,
+                Err(ReleaseError::OutOfRange { .. }) => ReleaseOutcome::OutOfRange,
                 Err(_) => ReleaseOutcome::NotReserved,
             })
             .collect()
@@ -111,14 +125,9 @@ impl Model {
     /// Out of range before duplicate before conflict; nothing changes on
     /// error.
     fn reserve_all(&mut self, seats: &[u64]) -> Result<(), AllOrNothingError> {
-        let out_of_range: Vec<u64> = seats
-            .iter()
-            .copied()
-            .filter(|&s| s >= self.capacity)
-            .collect();
-        if !out_of_range.is_empty() {
+        if let Some(&seat) = seats.iter().find(|&&s| s >= self.capacity) {
             return Err(AllOrNothingError::OutOfRange {
-                seats: out_of_range,
+                seat,
                 capacity: self.capacity,
             });
         }
@@ -150,21 +159,129 @@ impl Model {
         longest
     }
 
-    fn not_enough(&self, requested: u64) -> NotEnough {
-        NotEnough {
+    fn not_enough(&self, requested: u64) -> SearchError {
+        SearchError::NotEnough {
             requested,
             free: self.free_count(),
         }
     }
+
+    fn check_range(&self, range: &Range<u64>) -> Result<(), RangeError> {
+        if range.start > range.end || range.end > self.capacity {
+            Err(RangeError::OutOfRange {
+                range: range.clone(),
+                capacity: self.capacity,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// All or nothing; a conflict names the lowest taken seat of the first
+    /// word (of 64 seats) that has one.
+    fn reserve_range(&mut self, range: Range<u64>) -> Result<(), RangeError> {
+        self.check_range(&range)?;
+        if let Some(&seat) = self.reserved.range(range.clone()).next() {
+            return Err(RangeError::Conflict { seat });
+        }
+        self.reserved.extend(range);
+        Ok(())
+    }
+
+    fn release_range(&mut self, range: Range<u64>) -> Result<u64, RangeError> {
+        self.check_range(&range)?;
+        let freed: Vec<u64> = self.reserved.range(range).copied().collect();
+        for seat in &freed {
+            self.reserved.remove(seat);
+        }
+        Ok(freed.len() as u64)
+    }
+
+    fn set_range(&mut self, range: Range<u64>, reserved: bool) -> Result<u64, RangeError> {
+        self.check_range(&range)?;
+        let mut changed = 0;
+        for seat in range {
+            let was = self.reserved.contains(&seat);
+            if was != reserved {
+                changed += 1;
+                if reserved {
+                    self.reserved.insert(seat);
+                } else {
+                    self.reserved.remove(&seat);
+                }
+            }
+        }
+        Ok(changed)
+    }
+
+    /// What `reserve_any_at(n, start)` takes when alone: from `start`'s word
+    /// on, wrapping once, the lowest free seats of each word in turn.
+    fn any_at(&self, n: u64, start: u64) -> Option<Vec<u64>> {
+        if n > self.free_count() {
+            return None;
+        }
+        let words = self.capacity.div_ceil(64);
+        let first = (start % self.capacity) / 64;
+        let mut taken = Vec::new();
+        for word in (first..words).chain(0..first) {
+            for seat in word * 64..((word + 1) * 64).min(self.capacity) {
+                if taken.len() as u64 == n {
+                    break;
+                }
+                if !self.reserved.contains(&seat) {
+                    taken.push(seat);
+                }
+            }
+        }
+        taken.sort_unstable();
+        Some(taken)
+    }
+
+    /// What `reserve_adjacent_at(n, start)` takes when alone: the first free
+    /// run starting at or after `start`, else the first before it.
+    fn adjacent_at(&self, n: u64, start: u64) -> Option<u64> {
+        let start = start % self.capacity;
+        let fits = |s: u64| {
+            s.checked_add(n).is_some_and(|end| end <= self.capacity)
+                && self.reserved.range(s..s + n).next().is_none()
+        };
+        (start..self.capacity).chain(0..start).find(|&s| fits(s))
+    }
+
+    /// The maximal free runs at or after `from`.
+    fn free_runs(&self, from: u64) -> Vec<Range<u64>> {
+        let mut runs: Vec<Range<u64>> = Vec::new();
+        for seat in self.free_seats().into_iter().filter(|&s| s >= from) {
+            match runs.last_mut() {
+                Some(last) if last.end == seat => last.end += 1,
+                _ => runs.push(seat..seat + 1),
+            }
+        }
+        runs
+    }
+}
+
+/// The seats of `runs`, after checking that they are ascending, disjoint and
+/// maximal (no two touch).
+fn seats_of_runs(runs: &[Range<u64>]) -> Vec<u64> {
+    for pair in runs.windows(2) {
+        assert!(
+            pair[0].end < pair[1].start,
+            "runs not sorted, apart and maximal: {runs:?}"
+        );
+    }
+    assert!(runs.iter().all(|r| !r.is_empty()), "empty run in {runs:?}");
+    runs.iter().cloned().flatten().collect()
 }
 
 /// Checks a `reserve_any(n)` result against the model, then applies it.
-fn check_any(model: &mut Model, n: u64, got: Result<Vec<u64>, NotEnough>) {
+fn check_any(model: &mut Model, n: u64, got: Result<Vec<Range<u64>>, SearchError>) {
     if n > model.free_count() {
         assert_eq!(got, Err(model.not_enough(n)), "reserve_any({n})");
         return;
     }
-    let seats = got.unwrap_or_else(|e| panic!("reserve_any({n}) failed with {e:?}"));
+    let runs = got.unwrap_or_else(|e| panic!("reserve_any({n}) failed with {e:?}"));
+    let seats = seats_of_runs(&runs);
     assert_eq!(seats.len() as u64, n, "reserve_any({n}) returned {seats:?}");
     for &seat in &seats {
         assert!(seat < model.capacity, "reserve_any({n}) gave seat {seat}");
@@ -176,7 +293,7 @@ fn check_any(model: &mut Model, n: u64, got: Result<Vec<u64>, NotEnough>) {
 }
 
 /// Checks a `reserve_adjacent(n)` result against the model, then applies it.
-fn check_adjacent(model: &mut Model, n: u64, got: Result<Range<u64>, NotEnough>) {
+fn check_adjacent(model: &mut Model, n: u64, got: Result<Range<u64>, SearchError>) {
     if n == 0 {
         let run = got.unwrap_or_else(|e| panic!("reserve_adjacent(0) failed with {e:?}"));
         assert!(run.is_empty(), "reserve_adjacent(0) gave {run:?}");
@@ -236,11 +353,100 @@ fn apply(map: &mut SeatMap, model: &mut Model, action: &Action) {
             let got = std::thread::scope(|s| s.spawn(|| map.reserve_adjacent(*n)).join());
             check_adjacent(model, *n, got.expect("reserve_adjacent must not panic"));
         }
+        Action::ReserveAnyAt(n, start) => {
+            // A stale entry, to check that the buffer is cleared.
+            let mut runs = Vec::new();
+            runs.push(0..1);
+            let got = map.reserve_any_at(*n, *start, &mut runs);
+            match model.any_at(*n, *start) {
+                Some(expected) => {
+                    assert_eq!(got, Ok(()), "reserve_any_at({n}, {start})");
+                    assert_eq!(
+                        seats_of_runs(&runs),
+                        expected,
+                        "reserve_any_at({n}, {start})"
+                    );
+                    model.reserved.extend(expected);
+                }
+                None => {
+                    assert_eq!(got, Err(model.not_enough(*n)));
+                    assert!(runs.is_empty(), "a failed search leaves no runs");
+                }
+            }
+        }
+        Action::ReserveAdjacentAt(n, start) => {
+            let got = map.reserve_adjacent_at(*n, *start);
+            if *n == 0 {
+                assert!(got.is_ok_and(|r| r.is_empty()));
+            } else {
+                match model.adjacent_at(*n, *start) {
+                    Some(first) => {
+                        assert_eq!(
+                            got,
+                            Ok(first..first + n),
+                            "reserve_adjacent_at({n}, {start})"
+                        );
+                        model.reserved.extend(first..first + n);
+                    }
+                    None => assert_eq!(got, Err(model.not_enough(*n))),
+                }
+            }
+        }
+        Action::ReserveRange(range) => {
+            assert_eq!(
+                map.reserve_range(range.clone()),
+                model.reserve_range(range.clone())
+            );
+        }
+        Action::ReleaseRange(range) => {
+            assert_eq!(
+                map.release_range(range.clone()),
+                model.release_range(range.clone())
+            );
+        }
+        Action::SetMut(seat, reserved) => {
+            let expected = if *seat < model.capacity {
+                let was = model.reserved.contains(seat);
+                if *reserved {
+                    model.reserved.insert(*seat);
+                } else {
+                    model.reserved.remove(seat);
+                }
+                Ok(was)
+            } else {
+                Err(OutOfRange {
+                    seat: *seat,
+                    capacity: model.capacity,
+                })
+            };
+            assert_eq!(map.set_mut(*seat, *reserved), expected);
+        }
+        Action::SetRangeMut(range, reserved) => {
+            assert_eq!(
+                map.set_range_mut(range.clone(), *reserved),
+                model.set_range(range.clone(), *reserved)
+            );
+        }
+        Action::FreeRuns(from) => {
+            assert_eq!(
+                map.free_runs(*from).collect::<Vec<_>>(),
+                model.free_runs(*from)
+            );
+            assert_eq!(
+                map.snapshot().free_runs(*from).collect::<Vec<_>>(),
+                model.free_runs(*from)
+            );
+        }
+        Action::RoundTrip => {
+            let words = map.snapshot().words().to_vec();
+            let snap = Snapshot::from_words(model.capacity, words).expect("a map's own words");
+            *map = SeatMap::from_snapshot(&snap).expect("same capacity as before");
+        }
         Action::IsReserved(seat) => {
             let expected = if *seat < model.capacity {
                 Ok(model.reserved.contains(seat))
             } else {
-                Err(SeatError::OutOfRange {
+                Err(OutOfRange {
                     seat: *seat,
                     capacity: model.capacity,
                 })
@@ -316,6 +522,19 @@ fn count(capacity: u64) -> impl Strategy<Value = u64> {
     ]
 }
 
+/// Runs: mostly inside the map (short, about a word, long), sometimes
+/// reversed or past its end.
+fn range(capacity: u64) -> impl Strategy<Value = Range<u64>> {
+    (seat(capacity), count(capacity)).prop_map(move |(start, len)| {
+        if start >= capacity || len > capacity {
+            start..start.saturating_add(len % 300)
+        } else {
+            let start = start.min(capacity - 1);
+            start..(start + len).min(capacity + (len % 3))
+        }
+    })
+}
+
 /// A weighted random action on a map of `capacity` seats.
 fn action(capacity: u64) -> impl Strategy<Value = Action> {
     // Mostly short lists (the protocol's requests; seatcore groups up to 16
@@ -336,6 +555,14 @@ fn action(capacity: u64) -> impl Strategy<Value = Action> {
         5 => count(capacity).prop_map(Action::ReserveAdjacent),
         1 => count(capacity).prop_map(Action::ReserveAnyElsewhere),
         1 => count(capacity).prop_map(Action::ReserveAdjacentElsewhere),
+        3 => (count(capacity), seat(capacity)).prop_map(|(n, s)| Action::ReserveAnyAt(n, s)),
+        3 => (count(capacity), seat(capacity)).prop_map(|(n, s)| Action::ReserveAdjacentAt(n, s)),
+        3 => range(capacity).prop_map(Action::ReserveRange),
+        3 => range(capacity).prop_map(Action::ReleaseRange),
+        1 => (seat(capacity), any::<bool>()).prop_map(|(s, r)| Action::SetMut(s, r)),
+        1 => (range(capacity), any::<bool>()).prop_map(|(r, b)| Action::SetRangeMut(r, b)),
+        2 => seat(capacity).prop_map(Action::FreeRuns),
+        1 => Just(Action::RoundTrip),
         3 => seat(capacity).prop_map(Action::IsReserved),
         2 => Just(Action::Counts),
         1 => Just(Action::FreeSeats),
@@ -414,18 +641,18 @@ fn searches_fill_every_edge_capacity_exactly() {
         let rest = map
             .reserve_any(capacity - capacity / 2)
             .expect("the rest is free");
-        assert_eq!(rest.len() as u64, capacity - capacity / 2);
+        assert_eq!(seats_of_runs(&rest).len() as u64, capacity - capacity / 2);
         assert_eq!(map.free_count(), 0, "capacity {capacity}");
         assert_eq!(
             map.reserve_any(1),
-            Err(NotEnough {
+            Err(SearchError::NotEnough {
                 requested: 1,
                 free: 0
             })
         );
         assert_eq!(
             map.reserve_adjacent(1),
-            Err(NotEnough {
+            Err(SearchError::NotEnough {
                 requested: 1,
                 free: 0
             })

@@ -144,7 +144,8 @@ fn churn(map: &SeatMap, owners: &Owners, me: usize, iterations: u64) -> BTreeSet
             }
             4 => {
                 let n = 1 + rng.below(4);
-                if let Ok(seats) = map.reserve_any(n) {
+                if let Ok(runs) = map.reserve_any(n) {
+                    let seats: Vec<u64> = runs.into_iter().flatten().collect();
                     assert_eq!(seats.len() as u64, n);
                     seats.into_iter().for_each(|seat| win(seat, &mut held));
                 }
@@ -251,7 +252,9 @@ fn a_race_to_fill_the_map_grants_exactly_its_capacity() {
                         break;
                     }
                     let won: Vec<u64> = match rng.below(5) {
-                        0 => map.reserve_any(1 + rng.below(8)).unwrap_or_default(),
+                        0 => map
+                            .reserve_any(1 + rng.below(8))
+                            .map_or(Vec::new(), |runs| runs.into_iter().flatten().collect()),
                         1 => map
                             .reserve_adjacent(1 + rng.below(8))
                             .map_or(Vec::new(), Vec::from_iter),
@@ -265,7 +268,9 @@ fn a_race_to_fill_the_map_grants_exactly_its_capacity() {
                             let seats = rng.seats(capacity, 3);
                             map.reserve_all(&seats).map_or(Vec::new(), |()| seats)
                         }
-                        _ => map.reserve_any(1).unwrap_or_default(),
+                        _ => map
+                            .reserve_any(1)
+                            .map_or(Vec::new(), |runs| runs.into_iter().flatten().collect()),
                     };
                     for &seat in &won {
                         owners.claim(seat, me);

@@ -59,6 +59,9 @@ pub struct Config {
     pub max_output: usize,
     /// Ignored (one I/O design); kept for compatibility.
     pub io: Io,
+    /// Most seats one `ANY`, `TOGETHER`, `BOOK` or `ALL` may ask for; more
+    /// is `ERR too-many-seats`. Bounds the work and memory of one request.
+    pub max_seats_per_request: u64,
 }
 
 impl Config {
@@ -82,6 +85,9 @@ impl Config {
     pub const DEFAULT_MAX_LINE: usize = 4096;
     /// Default bound on unread replies per connection.
     pub const DEFAULT_MAX_OUTPUT: usize = 1024 * 1024;
+    /// Default most seats per request: far above any party that books
+    /// together, small enough that one request costs microseconds.
+    pub const DEFAULT_MAX_SEATS_PER_REQUEST: u64 = 1024;
 
     /// The connection limit asked for: `max_conns` or
     /// [`DEFAULT_MAX_CONNS`](Self::DEFAULT_MAX_CONNS) (before the cap by
@@ -124,6 +130,9 @@ impl Config {
         if self.max_output == 0 {
             return Err("max-output must be at least 1".into());
         }
+        if self.max_seats_per_request == 0 {
+            return Err("max-seats-per-request must be at least 1".into());
+        }
         Ok(())
     }
 }
@@ -143,6 +152,7 @@ impl Default for Config {
             max_line: Self::DEFAULT_MAX_LINE,
             max_output: Self::DEFAULT_MAX_OUTPUT,
             io: Io::Threads,
+            max_seats_per_request: Self::DEFAULT_MAX_SEATS_PER_REQUEST,
         }
     }
 }
@@ -199,6 +209,10 @@ mod tests {
             },
             Config {
                 max_output: 0,
+                ..Config::default()
+            },
+            Config {
+                max_seats_per_request: 0,
                 ..Config::default()
             },
         ];

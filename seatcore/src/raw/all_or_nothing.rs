@@ -18,108 +18,43 @@
 //! other never claims any word above it.
 
 use super::RawSeatMap;
+use super::words::{ClaimConflict, SHORT_LIST, WordClaim};
 use crate::error::AllOrNothingError;
 use crate::layout::{for_each_seat, mask_of, word_of};
 use crate::sync::{AtomicWord, Ordering};
 
-/// One word's share of a multi-word claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct WordClaim {
-    /// Word index.
-    pub(super) word: usize,
-    /// The bits to claim in it (never 0).
-    pub(super) mask: u64,
-}
-
-/// A claim that failed: which group hit a taken seat, and the word's value.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct ClaimConflict {
-    /// Index into the groups of the word that had a taken seat.
-    pub(super) group: usize,
-    /// The value of that word the failing CAS (or load) saw.
-    pub(super) seen: u64,
-}
-
 impl<W: AtomicWord> RawSeatMap<W> {
-    /// Reserves every seat of `seats`, or none of them.
+    /// Reserves every seat of `seats`, or none of them. Lists of up to
+    /// `SHORT_LIST` seats are sorted and grouped on the stack: no heap
+    /// unless the claim fails.
     pub(crate) fn reserve_all(&self, seats: &[u64]) -> Result<(), AllOrNothingError> {
-        let out_of_range: Vec<u64> = seats
-            .iter()
-            .copied()
-            .filter(|&s| s >= self.capacity)
-            .collect();
-        if !out_of_range.is_empty() {
+        if let Some(&seat) = seats.iter().find(|&&s| s >= self.capacity) {
             return Err(AllOrNothingError::OutOfRange {
-                seats: out_of_range,
+                seat,
                 capacity: self.capacity,
             });
         }
-        let mut sorted = seats.to_vec();
-        sorted.sort_unstable();
-        if let Some(pair) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
-            return Err(AllOrNothingError::Duplicate { seat: pair[0] });
+        if seats.len() <= SHORT_LIST {
+            let mut sorted = [0; SHORT_LIST];
+            let sorted = &mut sorted[..seats.len()];
+            sorted.copy_from_slice(seats);
+            let mut groups = [WordClaim::default(); SHORT_LIST];
+            let count = group_sorted(sorted, &mut groups)?;
+            self.claim_groups(&groups[..count])
+        } else {
+            let mut sorted = seats.to_vec();
+            let mut groups = vec![WordClaim::default(); seats.len()];
+            let count = group_sorted(&mut sorted, &mut groups)?;
+            self.claim_groups(&groups[..count])
         }
-        let groups: Vec<WordClaim> = sorted
-            .chunk_by(|a, b| word_of(*a) == word_of(*b))
-            .map(|run| WordClaim {
-                word: word_of(run[0]),
-                mask: run.iter().fold(0, |mask, &s| mask | mask_of(s)),
-            })
-            .collect();
-        self.claim_all(&groups)
+    }
+
+    /// Claims `groups` all or nothing, turning a conflict into the error.
+    fn claim_groups(&self, groups: &[WordClaim]) -> Result<(), AllOrNothingError> {
+        self.claim_all(groups)
             .map_err(|conflict| AllOrNothingError::Conflict {
-                taken: self.taken_in(&groups, conflict),
+                taken: self.taken_in(groups, conflict),
             })
-    }
-
-    /// Claims every group (ascending words) or none. On conflict every
-    /// group already claimed has been given back when this returns.
-    pub(super) fn claim_all(&self, groups: &[WordClaim]) -> Result<(), ClaimConflict> {
-        for (index, group) in groups.iter().enumerate() {
-            if let Err(seen) = self.claim_word(*group) {
-                self.unclaim(&groups[..index]);
-                return Err(ClaimConflict { group: index, seen });
-            }
-        }
-        Ok(())
-    }
-
-    /// Sets all of `group.mask` with one successful CAS if none of those bits
-    /// is set; otherwise returns the word it saw and changes nothing.
-    ///
-    /// The CAS is retried only when another caller changed *other* bits of
-    /// the word in between, which is progress for that caller: lock-free.
-    fn claim_word(&self, group: WordClaim) -> Result<(), u64> {
-        let word = &self.words[group.word];
-        // Relaxed: this value only proposes the CAS below, which validates it.
-        let mut current = word.load(Ordering::Relaxed);
-        loop {
-            if current & group.mask != 0 {
-                return Err(current);
-            }
-            match word.compare_exchange(
-                current,
-                current | group.mask,
-                // Acquire on success: pairs with the Release of whoever freed
-                // these seats, as for any claim (see `claim.rs`).
-                Ordering::Acquire,
-                // Relaxed on failure: the value seen only feeds the next try.
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return Ok(()),
-                // Feed the value back in rather than loading again.
-                Err(actual) => current = actual,
-            }
-        }
-    }
-
-    /// Gives back claimed groups: one `fetch_and` per word.
-    pub(super) fn unclaim(&self, groups: &[WordClaim]) {
-        for group in groups {
-            // Release: the rollback is a release of these seats, and pairs
-            // with the Acquire of their next claim.
-            self.words[group.word].fetch_and(!group.mask, Ordering::Release);
-        }
     }
 
     /// The seats of `groups` found taken: exact for the conflicting word,
@@ -135,4 +70,23 @@ impl<W: AtomicWord> RawSeatMap<W> {
         }
         taken
     }
+}
+
+/// Sorts `seats`, rejects a repeated seat, and writes one claim per word
+/// into `groups` (ascending); returns how many. `groups` has room for one
+/// claim per seat.
+fn group_sorted(seats: &mut [u64], groups: &mut [WordClaim]) -> Result<usize, AllOrNothingError> {
+    seats.sort_unstable();
+    if let Some(pair) = seats.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(AllOrNothingError::Duplicate { seat: pair[0] });
+    }
+    let mut count = 0;
+    for run in seats.chunk_by(|a, b| word_of(*a) == word_of(*b)) {
+        groups[count] = WordClaim {
+            word: word_of(run[0]),
+            mask: run.iter().fold(0, |mask, &s| mask | mask_of(s)),
+        };
+        count += 1;
+    }
+    Ok(count)
 }

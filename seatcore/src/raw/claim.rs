@@ -15,48 +15,61 @@
 //! seat impossible to double-book, and it needs no ordering at all.
 
 use super::RawSeatMap;
-use crate::error::SeatError;
-use crate::layout::{mask_of, word_of};
+use crate::error::{ReleaseError, ReserveError};
+use crate::layout::mask_of;
 use crate::outcome::{ReleaseOutcome, ReserveOutcome};
 use crate::sync::{AtomicWord, Ordering};
 
 impl<W: AtomicWord> RawSeatMap<W> {
-    /// Reserves `seat`: one `fetch_or`, wait-free.
+    /// Reserves `seat`: one `fetch_or`, wait-free. The summary is not
+    /// touched: a full word's summary bit is cleared lazily by searches.
     #[inline]
-    pub(crate) fn reserve(&self, seat: u64) -> Result<(), SeatError> {
-        let word = self.word_for(seat)?;
+    pub(crate) fn reserve(&self, seat: u64) -> Result<(), ReserveError> {
+        let Some(word) = self.word_index(seat) else {
+            return Err(ReserveError::OutOfRange {
+                seat,
+                capacity: self.capacity,
+            });
+        };
         let mask = mask_of(seat);
         // Acquire: pairs with the Release of the release that freed it.
-        let before = word.fetch_or(mask, Ordering::Acquire);
+        let before = self.words[word].fetch_or(mask, Ordering::Acquire);
         if before & mask == 0 {
             Ok(())
         } else {
-            Err(SeatError::Taken { seat })
+            Err(ReserveError::Taken { seat })
         }
     }
 
-    /// Releases `seat`: one `fetch_and`, wait-free.
+    /// Releases `seat`: one `fetch_and`, wait-free (plus a summary update
+    /// when the word was full, which is rare and bounded by the levels).
     #[inline]
-    pub(crate) fn release(&self, seat: u64) -> Result<(), SeatError> {
-        let word = self.word_for(seat)?;
+    pub(crate) fn release(&self, seat: u64) -> Result<(), ReleaseError> {
+        let Some(word) = self.word_index(seat) else {
+            return Err(ReleaseError::OutOfRange {
+                seat,
+                capacity: self.capacity,
+            });
+        };
         let mask = mask_of(seat);
-        // Release: pairs with the Acquire of the next claim of this seat.
-        let before = word.fetch_and(!mask, Ordering::Release);
-        if before & mask != 0 {
+        // Release ordering inside `free_bits`.
+        if self.free_bits(word, mask) & mask != 0 {
             Ok(())
         } else {
-            Err(SeatError::NotReserved { seat })
+            Err(ReleaseError::NotReserved { seat })
         }
     }
 
-    /// Reserves every free seat of `seats`, one `fetch_or` per word touched.
-    /// One outcome per seat, in request order; a repeated seat is reserved
-    /// by its first copy and reported `Taken` for the later ones.
-    pub(crate) fn reserve_each(&self, seats: &[u64]) -> Vec<ReserveOutcome> {
-        let mut outcomes = vec![ReserveOutcome::OutOfRange; seats.len()];
+    /// Reserves every free seat of `seats`, one `fetch_or` per word touched,
+    /// writing one outcome per seat, in request order, into `outcomes`
+    /// (cleared first). A repeated seat is reserved by its first copy and
+    /// reported `Taken` for the later ones.
+    pub(crate) fn reserve_each_into(&self, seats: &[u64], outcomes: &mut Vec<ReserveOutcome>) {
+        outcomes.clear();
+        outcomes.resize(seats.len(), ReserveOutcome::OutOfRange);
         self.for_each_word_group(seats, |word, mask, group| {
             // Acquire: as in `reserve`.
-            let before = word.fetch_or(mask, Ordering::Acquire);
+            let before = self.words[word].fetch_or(mask, Ordering::Acquire);
             // Bits that were 0 before are ours; hand each to the first copy
             // of its seat (the group keeps request order).
             let mut won = mask & !before;
@@ -70,17 +83,17 @@ impl<W: AtomicWord> RawSeatMap<W> {
                 };
             }
         });
-        outcomes
     }
 
     /// Releases every reserved seat of `seats`, one `fetch_and` per word
-    /// touched. One outcome per seat, in request order.
-    pub(crate) fn release_each(&self, seats: &[u64]) -> Vec<ReleaseOutcome> {
-        let mut outcomes = vec![ReleaseOutcome::OutOfRange; seats.len()];
+    /// touched, writing one outcome per seat, in request order, into
+    /// `outcomes` (cleared first).
+    pub(crate) fn release_each_into(&self, seats: &[u64], outcomes: &mut Vec<ReleaseOutcome>) {
+        outcomes.clear();
+        outcomes.resize(seats.len(), ReleaseOutcome::OutOfRange);
         self.for_each_word_group(seats, |word, mask, group| {
-            // Release: as in `release`.
-            let before = word.fetch_and(!mask, Ordering::Release);
-            let mut freed = mask & before;
+            // Release ordering inside `free_bits`.
+            let mut freed = mask & self.free_bits(word, mask);
             for &i in group {
                 let bit = mask_of(seats[i]);
                 outcomes[i] = if freed & bit != 0 {
@@ -91,85 +104,21 @@ impl<W: AtomicWord> RawSeatMap<W> {
                 };
             }
         });
+    }
+
+    /// `reserve_each_into` with a fresh vector (for the tests).
+    #[cfg(test)]
+    pub(crate) fn reserve_each(&self, seats: &[u64]) -> Vec<ReserveOutcome> {
+        let mut outcomes = Vec::new();
+        self.reserve_each_into(seats, &mut outcomes);
         outcomes
     }
 
-    /// The word holding `seat`, or `OutOfRange`.
-    #[inline]
-    pub(super) fn word_for(&self, seat: u64) -> Result<&W, SeatError> {
-        if seat < self.capacity {
-            Ok(&self.words[word_of(seat)])
-        } else {
-            Err(SeatError::OutOfRange {
-                seat,
-                capacity: self.capacity,
-            })
-        }
+    /// `release_each_into` with a fresh vector (for the tests).
+    #[cfg(test)]
+    pub(crate) fn release_each(&self, seats: &[u64]) -> Vec<ReleaseOutcome> {
+        let mut outcomes = Vec::new();
+        self.release_each_into(seats, &mut outcomes);
+        outcomes
     }
-
-    /// Calls `apply(word, mask, positions)` once per word that in-range
-    /// seats of `seats` fall in: `mask` has their bits, `positions` their
-    /// indices into `seats`, in request order.
-    fn for_each_word_group(&self, seats: &[u64], mut apply: impl FnMut(&W, u64, &[usize])) {
-        if seats.len() <= SHORT_LIST {
-            self.group_short_list(seats, &mut apply);
-        } else {
-            let mut positions: Vec<usize> = (0..seats.len())
-                .filter(|&i| seats[i] < self.capacity)
-                .collect();
-            self.apply_by_word(seats, &mut positions, apply);
-        }
-    }
-
-    /// Short lists, the usual request: gather each word's positions in one
-    /// pass over the rest of the list, words in order of first appearance.
-    /// At most `SHORT_LIST²` comparisons, no sort and no allocation.
-    fn group_short_list(&self, seats: &[u64], apply: &mut impl FnMut(&W, u64, &[usize])) {
-        // Bit `i` set: position `i` is already in a group. (Out-of-range
-        // positions are skipped by the range check instead.)
-        let mut grouped: u32 = 0;
-        let mut group = [0; SHORT_LIST];
-        for first in 0..seats.len() {
-            if grouped & (1 << first) != 0 || seats[first] >= self.capacity {
-                continue;
-            }
-            let word = word_of(seats[first]);
-            let (mut len, mut mask) = (0, 0);
-            for (i, &seat) in seats.iter().enumerate().skip(first) {
-                if seat < self.capacity && word_of(seat) == word {
-                    grouped |= 1 << i;
-                    group[len] = i;
-                    len += 1;
-                    mask |= mask_of(seat);
-                }
-            }
-            apply(&self.words[word], mask, &group[..len]);
-        }
-    }
-
-    /// Longer lists: a stable sort of the positions by word, then one
-    /// `apply` per run of equal words.
-    fn apply_by_word(
-        &self,
-        seats: &[u64],
-        positions: &mut [usize],
-        mut apply: impl FnMut(&W, u64, &[usize]),
-    ) {
-        // Stable: within a word, positions keep request order.
-        positions.sort_by_key(|&i| word_of(seats[i]));
-        for group in positions.chunk_by(|&a, &b| same_word(seats, a, b)) {
-            let word = &self.words[word_of(seats[group[0]])];
-            let mask = group.iter().fold(0, |mask, &i| mask | mask_of(seats[i]));
-            apply(word, mask, group);
-        }
-    }
-}
-
-/// Lists up to this long are grouped by word without sorting or allocating
-/// (a `u32` records which positions are done).
-const SHORT_LIST: usize = 16;
-
-/// Whether positions `a` and `b` of `seats` fall in the same word.
-fn same_word(seats: &[u64], a: usize, b: usize) -> bool {
-    word_of(seats[a]) == word_of(seats[b])
 }

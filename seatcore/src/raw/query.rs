@@ -6,18 +6,23 @@
 //! that freed a seat, so a caller that sees a seat free also sees what its
 //! last holder did before giving it up.
 
+use std::ops::Range;
+
 use super::RawSeatMap;
-use crate::error::SeatError;
-use crate::layout::{first_seat_of, mask_of, valid_bits};
+use crate::error::OutOfRange;
+use crate::layout::{bit_of, first_seat_of, low_mask, mask_of, valid_bits, word_of};
 use crate::sync::{AtomicWord, Ordering};
 
 impl<W: AtomicWord> RawSeatMap<W> {
     /// Whether `seat` is reserved right now.
     #[inline]
-    pub(crate) fn is_reserved(&self, seat: u64) -> Result<bool, SeatError> {
-        let word = self.word_for(seat)?;
+    pub(crate) fn is_reserved(&self, seat: u64) -> Result<bool, OutOfRange> {
+        let index = self.word_index(seat).ok_or(OutOfRange {
+            seat,
+            capacity: self.capacity,
+        })?;
         // Acquire: see the module docs.
-        Ok(word.load(Ordering::Acquire) & mask_of(seat) != 0)
+        Ok(self.words[index].load(Ordering::Acquire) & mask_of(seat) != 0)
     }
 
     /// How many seats are reserved (not atomic across words).
@@ -101,5 +106,76 @@ impl<F: FnMut(usize) -> u64> Iterator for SeatBits<F> {
         // Clear the lowest set bit: that seat is now yielded.
         self.pending &= self.pending - 1;
         Some(seat)
+    }
+}
+
+/// Iterates the maximal runs of free seats at or after a starting seat,
+/// ascending, reading each word once from `load` (a run that spans words
+/// reads on until it ends).
+pub(crate) struct FreeRuns<F> {
+    load: F,
+    capacity: u64,
+    word_count: usize,
+    /// The word being walked and its free bits not yet yielded.
+    index: usize,
+    pending: u64,
+}
+
+impl<F: FnMut(usize) -> u64> FreeRuns<F> {
+    pub(crate) fn new(load: F, capacity: u64, word_count: usize, from: u64) -> Self {
+        let mut runs = FreeRuns {
+            load,
+            capacity,
+            word_count,
+            index: word_count,
+            pending: 0,
+        };
+        if from < capacity {
+            runs.index = word_of(from);
+            runs.pending = runs.free(runs.index) & !low_mask(u64::from(bit_of(from)));
+        }
+        runs
+    }
+
+    fn free(&mut self, index: usize) -> u64 {
+        !(self.load)(index) & valid_bits(index, self.capacity)
+    }
+}
+
+impl<F: FnMut(usize) -> u64> Iterator for FreeRuns<F> {
+    type Item = Range<u64>;
+
+    fn next(&mut self) -> Option<Range<u64>> {
+        while self.pending == 0 {
+            self.index += 1;
+            if self.index >= self.word_count {
+                return None;
+            }
+            self.pending = self.free(self.index);
+        }
+        let low = self.pending.trailing_zeros();
+        let len = (self.pending >> low).trailing_ones();
+        let start = first_seat_of(self.index) + u64::from(low);
+        if low + len < 64 {
+            // The run ends inside this word.
+            self.pending &= !(low_mask(u64::from(len)) << low);
+            return Some(start..start + u64::from(len));
+        }
+        // The run reaches the end of the word: follow it into the next ones.
+        let mut end = first_seat_of(self.index + 1);
+        self.pending = 0;
+        loop {
+            self.index += 1;
+            if self.index >= self.word_count {
+                return Some(start..end.min(self.capacity));
+            }
+            let free = self.free(self.index);
+            let ones = free.trailing_ones();
+            end += u64::from(ones);
+            if ones < 64 {
+                self.pending = free & !low_mask(u64::from(ones));
+                return Some(start..end);
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@ use loom::sync::Arc;
 use loom::sync::atomic::AtomicU64 as LoomU64;
 use loom::thread;
 
-use crate::error::{AllOrNothingError, SeatError};
+use crate::error::{AllOrNothingError, ReserveError};
 use crate::outcome::ReserveOutcome;
 use crate::raw::RawSeatMap;
 use crate::sync::{AtomicWord, Ordering};
@@ -42,9 +42,12 @@ impl AtomicWord for LoomU64 {
     fn set_exclusive(&mut self, value: u64) {
         self.with_mut(|word| *word = value);
     }
+    fn get_exclusive(&mut self) -> u64 {
+        self.with_mut(|word| *word)
+    }
 }
 
-type Map = RawSeatMap<LoomU64>;
+pub(super) type Map = RawSeatMap<LoomU64>;
 
 /// One thread's work in a race.
 type Task<T> = Box<dyn FnOnce(&Map) -> T + Send>;
@@ -61,7 +64,7 @@ const PREEMPTIONS: Option<usize> = None;
 
 /// Runs `model` under loom: exhaustively by default, or with the bound in
 /// `LOOM_MAX_PREEMPTIONS` when that is set.
-fn run_model(model: impl Fn() + Sync + Send + 'static) {
+pub(super) fn run_model(model: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
         builder.preemption_bound = PREEMPTIONS;
@@ -87,6 +90,13 @@ fn race<T: Send + 'static>(map: Arc<Map>, tasks: Vec<Task<T>>) -> (Arc<Map>, Vec
     (map, results)
 }
 
+/// `reserve_any_from` with its runs flattened into seats.
+fn any(map: &Map, n: u64, start: usize) -> Result<Vec<u64>, crate::error::SearchError> {
+    let mut runs = Vec::new();
+    map.reserve_any_from(n, start, &mut runs)?;
+    Ok(runs.into_iter().flatten().collect())
+}
+
 fn reserved(map: &Map) -> Vec<u64> {
     (0..SEATS)
         .filter(|&s| map.is_reserved(s).unwrap())
@@ -100,7 +110,7 @@ fn two_threads_reserving_one_seat_exactly_one_wins() {
         let (map, results) = race(new_map(), tasks);
         let wins = results.iter().filter(|r| r.is_ok()).count();
         assert_eq!(wins, 1);
-        assert!(results.contains(&Err(SeatError::Taken { seat: 5 })));
+        assert!(results.contains(&Err(ReserveError::Taken { seat: 5 })));
         assert_eq!(reserved(&map), [5]);
     });
 }
@@ -238,10 +248,7 @@ fn concurrent_reserve_any_never_grants_a_seat_twice() {
         // so the searches collide and one spills into the second word.
         let map = new_map();
         let _ = map.reserve_each(&(0..61).collect::<Vec<_>>());
-        let tasks: Vec<Task<_>> = vec![
-            Box::new(|m| m.reserve_any_from(2, 0).map(|(s, _)| s)),
-            Box::new(|m| m.reserve_any_from(2, 0).map(|(s, _)| s)),
-        ];
+        let tasks: Vec<Task<_>> = vec![Box::new(|m| any(m, 2, 0)), Box::new(|m| any(m, 2, 0))];
         let (map, results) = race(map, tasks);
         let mut granted: Vec<u64> = results
             .into_iter()
@@ -263,10 +270,7 @@ fn reserve_any_that_cannot_finish_gives_everything_back() {
         // and a loser keeps nothing.
         let map = new_map();
         let _ = map.reserve_each(&(3..SEATS).collect::<Vec<_>>());
-        let tasks: Vec<Task<_>> = vec![
-            Box::new(|m| m.reserve_any_from(2, 0).map(|(s, _)| s)),
-            Box::new(|m| m.reserve_any_from(2, 1).map(|(s, _)| s)),
-        ];
+        let tasks: Vec<Task<_>> = vec![Box::new(|m| any(m, 2, 0)), Box::new(|m| any(m, 2, 1))];
         let (map, results) = race(map, tasks);
         let wins: Vec<&Vec<u64>> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
         assert!(wins.len() <= 1, "three seats cannot serve two pairs");
@@ -304,5 +308,27 @@ fn concurrent_adjacent_runs_never_overlap() {
             !runs.is_empty(),
             "eight free seats hold at least one run of four"
         );
+    });
+}
+
+#[test]
+fn release_each_racing_reserves_in_the_same_words() {
+    run_model(|| {
+        let map = new_map();
+        map.reserve_all(&[3, 64, 65]).unwrap();
+        let tasks: Vec<Task<_>> = vec![
+            Box::new(|m| {
+                let outcomes = m.release_each(&[3, 64, 65, 4]);
+                outcomes.iter().map(|o| o.is_released()).collect::<Vec<_>>()
+            }),
+            Box::new(|m| vec![m.reserve(3).is_ok(), m.reserve(66).is_ok()]),
+        ];
+        let (map, results) = race(map, tasks);
+        // The releaser freed exactly the seats it held, and not seat 4.
+        assert_eq!(results[0], [true, true, true, false]);
+        assert!(results[1][1], "seat 66 was free throughout");
+        // Seat 3 is held iff the reserve came after the release.
+        let expected: Vec<u64> = if results[1][0] { vec![3, 66] } else { vec![66] };
+        assert_eq!(reserved(&map), expected);
     });
 }

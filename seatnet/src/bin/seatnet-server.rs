@@ -82,6 +82,11 @@ struct Args {
     #[arg(long, value_name = "BYTES", default_value_t = Config::DEFAULT_MAX_LINE, value_parser = parse_max_line)]
     max_line: usize,
 
+    /// Most seats one ANY, TOGETHER, BOOK or ALL may ask for; more gets
+    /// "ERR too-many-seats".
+    #[arg(long, value_name = "N", default_value_t = Config::DEFAULT_MAX_SEATS_PER_REQUEST, value_parser = clap::value_parser!(u64).range(1..))]
+    max_seats_per_request: u64,
+
     /// Log filter for stderr: error, warn, info, debug (every request),
     /// trace, or a tracing directive like "seatnet=debug".
     #[arg(long, value_name = "FILTER", default_value = "info")]
@@ -136,6 +141,7 @@ fn run(args: Args) -> Result<(), String> {
         grace: Duration::from_millis(args.grace_ms),
         max_line: args.max_line,
         max_output: usize::try_from(args.max_output).unwrap_or(usize::MAX),
+        max_seats_per_request: args.max_seats_per_request,
         ..Config::default()
     };
     let server = Server::bind(config.clone())

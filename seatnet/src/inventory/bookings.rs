@@ -59,14 +59,9 @@ impl fmt::Display for BookingRef {
     }
 }
 
-/// The seats of one booking (library seats, from 0).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Held {
-    /// Seats in any order (`BOOK`, `ALL`, `ANY`).
-    Seats(Vec<u64>),
-    /// A run of adjacent seats (`TOGETHER`).
-    Run(Range<u64>),
-}
+/// The seats of one booking (library seats, from 0) as ascending,
+/// disjoint runs: a booking of adjacent seats is one run however many.
+pub(crate) type Held = Vec<Range<u64>>;
 
 /// Booking references and their seats.
 #[derive(Debug)]
@@ -123,10 +118,15 @@ impl Bookings {
 mod tests {
     use super::*;
 
+    /// A booking of one run.
+    fn held(run: Range<u64>) -> Held {
+        vec![run]
+    }
+
     #[test]
     fn references_are_distinct_and_round_trip() {
         let b = Bookings::new();
-        let refs: Vec<_> = (0..1000).map(|i| b.insert(Held::Seats(vec![i]))).collect();
+        let refs: Vec<_> = (0..1000).map(|i| b.insert(held(i..i + 1))).collect();
         let unique: std::collections::HashSet<_> = refs.iter().collect();
         assert_eq!(unique.len(), 1000);
         assert_eq!(b.len(), 1000);
@@ -137,7 +137,7 @@ mod tests {
                 Some(*r)
             );
         }
-        assert_eq!(b.remove(refs[3]), Some(Held::Seats(vec![3])));
+        assert_eq!(b.remove(refs[3]), Some(held(3..4)));
         assert_eq!(b.remove(refs[3]), None);
         assert_eq!(b.len(), 999);
     }
@@ -145,7 +145,7 @@ mod tests {
     #[test]
     fn two_servers_hand_out_different_references() {
         let (a, b) = (Bookings::new(), Bookings::new());
-        assert_ne!(a.insert(Held::Run(0..1)), b.insert(Held::Run(0..1)));
+        assert_ne!(a.insert(held(0..1)), b.insert(held(0..1)));
     }
 
     #[test]

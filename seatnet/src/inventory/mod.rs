@@ -1,15 +1,23 @@
 //! [`Inventory`]: the seat map plus the booking table, and the execution of
 //! a parsed [`Command`] against them.
+//!
+//! Every request's work is bounded: lists and counts are capped
+//! ([`Inventory::max_seats_per_request`]), bookings hold runs of seats
+//! (`runs`), and `AVAIL` stops at its cap.
 
 mod bookings;
 mod respond;
+mod runs;
 
-use seatcore::{AllOrNothingError, CapacityError, SeatError, SeatMap};
+use std::ops::Range;
+
+use seatcore::{AllOrNothingError, CapacityError, ReserveOutcome, SearchError, SeatMap};
 
 pub use bookings::BookingRef;
 use bookings::{Bookings, Held};
 pub use respond::{Answered, Scratch};
 
+use crate::config::Config;
 use crate::protocol::{Command, Number, Reply, SeatList, SeatOutcome, StatsSnapshot, quote};
 use crate::stats::Counters;
 
@@ -30,10 +38,12 @@ use crate::stats::Counters;
 pub struct Inventory {
     map: SeatMap,
     bookings: Bookings,
+    max_seats: u64,
 }
 
 impl Inventory {
-    /// `seats` free seats (wire numbers `1..=seats`) and no bookings.
+    /// `seats` free seats (wire numbers `1..=seats`) and no bookings; at
+    /// most [`Config::DEFAULT_MAX_SEATS_PER_REQUEST`] seats per request.
     ///
     /// # Errors
     ///
@@ -42,7 +52,36 @@ impl Inventory {
         Ok(Inventory {
             map: SeatMap::new(seats)?,
             bookings: Bookings::new(),
+            max_seats: Config::DEFAULT_MAX_SEATS_PER_REQUEST,
         })
+    }
+
+    /// The same inventory, with at most `max` seats (at least 1) per
+    /// `ANY`, `TOGETHER`, `BOOK` or `ALL`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use seatnet::{Counters, Inventory, Scratch};
+    ///
+    /// let inventory = Inventory::new(100)?.with_max_seats_per_request(3);
+    /// let mut out = Vec::new();
+    /// inventory.respond(b"ANY 4", &mut Scratch::default(), &Counters::default(), &mut out);
+    /// assert!(out.starts_with(b"ERR too-many-seats: ANY may ask for at most 3 seats"));
+    /// # Ok::<(), seatcore::CapacityError>(())
+    /// ```
+    #[must_use]
+    pub fn with_max_seats_per_request(self, max: u64) -> Self {
+        Inventory {
+            max_seats: max.max(1),
+            ..self
+        }
+    }
+
+    /// Most seats one `ANY`, `TOGETHER`, `BOOK` or `ALL` may ask for.
+    #[must_use]
+    pub fn max_seats_per_request(&self) -> u64 {
+        self.max_seats
     }
 
     /// The seat map.
@@ -69,12 +108,18 @@ impl Inventory {
         match command {
             Command::Original(numbers) => Reply::Original {
                 numbers,
-                outcomes: self.reserve_each(numbers, out.outcomes),
+                outcomes: self.reserve_each(numbers, out.seats, out.grants, out.outcomes),
             },
-            Command::Book(numbers) => self.book(numbers, out),
-            Command::All(numbers) => self.all(numbers, out),
-            Command::Any(n) => self.any(n, out),
-            Command::Together(n) => self.together(n, out),
+            Command::Book(numbers) => self
+                .too_many("BOOK", numbers.len() as u64)
+                .unwrap_or_else(|| self.book(numbers, out)),
+            Command::All(numbers) => self
+                .too_many("ALL", numbers.len() as u64)
+                .unwrap_or_else(|| self.all(numbers, out)),
+            Command::Any(n) => self.too_many("ANY", n).unwrap_or_else(|| self.any(n, out)),
+            Command::Together(n) => self
+                .too_many("TOGETHER", n)
+                .unwrap_or_else(|| self.together(n, out)),
             Command::Cancel(text) => self.cancel(text, out),
             Command::Avail => Reply::Avail(&self.map),
             Command::Stats => {
@@ -97,98 +142,120 @@ impl Inventory {
         }
     }
 
-    /// The original semantics: each number in order, one `fetch_or` per
-    /// valid seat, no allocation once `outcomes` has grown.
+    /// `ERR too-many-seats` if `asked` is over the cap.
+    fn too_many(&self, verb: &'static str, asked: u64) -> Option<Reply<'static>> {
+        (asked > self.max_seats).then_some(Reply::TooManySeats {
+            verb,
+            asked,
+            max: self.max_seats,
+        })
+    }
+
+    /// The original semantics: each number in order, reserved if it is a
+    /// free seat. The valid seats go to seatcore's grouped `reserve_each`
+    /// in one call, one `fetch_or` per word they touch, so the request's
+    /// grants within one word are one atomic step (`seats` and `grants`
+    /// are scratch: no allocation once they have grown).
     fn reserve_each<'a>(
         &self,
         numbers: &[Number],
+        seats: &mut Vec<u64>,
+        grants: &mut Vec<ReserveOutcome>,
         outcomes: &'a mut Vec<SeatOutcome>,
     ) -> &'a [SeatOutcome] {
-        let seats = self.map.capacity();
+        let capacity = self.map.capacity();
+        seats.clear();
+        seats.extend(numbers.iter().filter_map(|n| n.library_seat(capacity)));
+        self.map.reserve_each_into(seats, grants);
+        let mut granted = grants.iter();
         outcomes.clear();
-        outcomes.extend(numbers.iter().map(|n| match n.library_seat(seats) {
-            None => SeatOutcome::Invalid,
-            Some(seat) => match self.map.reserve(seat) {
-                Ok(()) => SeatOutcome::Reserved,
-                Err(SeatError::Taken { .. }) => SeatOutcome::Taken,
-                Err(_) => SeatOutcome::Invalid,
-            },
+        outcomes.extend(numbers.iter().map(|n| {
+            if n.library_seat(capacity).is_none() {
+                return SeatOutcome::Invalid;
+            }
+            // One outcome per valid seat, in the same order.
+            match granted.next().copied() {
+                Some(ReserveOutcome::Reserved) => SeatOutcome::Reserved,
+                Some(ReserveOutcome::Taken) => SeatOutcome::Taken,
+                Some(ReserveOutcome::OutOfRange) | None => SeatOutcome::Invalid,
+            }
         }));
         outcomes
     }
 
     fn book<'a>(&'a self, numbers: &'a [Number], out: ExecScratch<'a>) -> Reply<'a> {
-        let seats = self.map.capacity();
-        let outcomes = self.reserve_each(numbers, out.outcomes);
-        let held: Vec<u64> = numbers
-            .iter()
-            .zip(outcomes)
-            .filter(|(_, o)| **o == SeatOutcome::Reserved)
-            .filter_map(|(n, _)| n.library_seat(seats))
-            .collect();
-        if held.is_empty() {
+        let capacity = self.map.capacity();
+        let outcomes = self.reserve_each(numbers, out.seats, out.grants, out.outcomes);
+        out.seats.clear();
+        out.seats.extend(
+            numbers
+                .iter()
+                .zip(outcomes.iter())
+                .filter(|(_, o)| **o == SeatOutcome::Reserved)
+                .filter_map(|(n, _)| n.library_seat(capacity)),
+        );
+        if out.seats.is_empty() {
             return Reply::NoneReserved { numbers, outcomes };
         }
         Reply::Booked {
-            reference: self.bookings.insert(Held::Seats(held)),
+            reference: self.bookings.insert(sorted_runs(out.seats)),
             numbers,
             outcomes,
         }
     }
 
     fn all<'a>(&'a self, numbers: &'a [Number], out: ExecScratch<'a>) -> Reply<'a> {
-        let seats = self.map.capacity();
-        if numbers.iter().any(|n| n.wire_seat(seats).is_none()) {
-            return Reply::InvalidSeats { numbers, seats };
+        let capacity = self.map.capacity();
+        if numbers.iter().any(|n| n.wire_seat(capacity).is_none()) {
+            return Reply::InvalidSeats {
+                numbers,
+                seats: capacity,
+            };
         }
-        let wanted: Vec<u64> = numbers
-            .iter()
-            .filter_map(|n| n.library_seat(seats))
-            .collect();
-        match self.map.reserve_all(&wanted) {
-            Ok(()) => Reply::Seats {
-                reference: self.bookings.insert(Held::Seats(wanted)),
-                seats: SeatList::Wire(numbers),
-            },
+        out.seats.clear();
+        out.seats
+            .extend(numbers.iter().filter_map(|n| n.library_seat(capacity)));
+        match self.map.reserve_all(out.seats) {
+            Ok(()) => self.booked(sorted_runs(out.seats), out.runs),
             Err(AllOrNothingError::Duplicate { seat }) => Reply::DuplicateSeat(seat),
             Err(AllOrNothingError::Conflict { taken }) => {
                 *out.seats = taken;
                 Reply::Conflict(out.seats)
             }
-            Err(AllOrNothingError::OutOfRange { .. }) => Reply::InvalidSeats { numbers, seats },
+            Err(_) => Reply::InvalidSeats {
+                numbers,
+                seats: capacity,
+            },
         }
     }
 
     fn any<'a>(&'a self, n: u64, out: ExecScratch<'a>) -> Reply<'a> {
-        match self.map.reserve_any(n) {
-            Ok(mut got) => {
-                got.sort_unstable();
-                *out.seats = got.clone();
-                Reply::Seats {
-                    reference: self.bookings.insert(Held::Seats(got)),
-                    seats: SeatList::Library(out.seats),
-                }
-            }
+        // seatcore hands back ascending, maximal runs: the booking as is.
+        match self.map.reserve_any_into(n, out.runs) {
+            Ok(()) => self.booked(out.runs.clone(), out.runs),
             Err(e) => Reply::NotEnoughAny {
                 requested: n,
-                free: e.free,
+                free: free_of(e),
             },
         }
     }
 
     fn together<'a>(&'a self, n: u64, out: ExecScratch<'a>) -> Reply<'a> {
         match self.map.reserve_adjacent(n) {
-            Ok(run) => {
-                *out.range = run.clone();
-                Reply::Seats {
-                    reference: self.bookings.insert(Held::Run(run)),
-                    seats: SeatList::Range(out.range),
-                }
-            }
+            Ok(run) => self.booked(vec![run], out.runs),
             Err(e) => Reply::NotEnoughTogether {
                 requested: n,
-                free: e.free,
+                free: free_of(e),
             },
+        }
+    }
+
+    /// Records a booking of `held` and says `OK <ref> seats=<runs>`.
+    fn booked<'a>(&'a self, held: Held, runs: &'a mut Vec<Range<u64>>) -> Reply<'a> {
+        runs.clone_from(&held);
+        Reply::Seats {
+            reference: self.bookings.insert(held),
+            seats: SeatList::Runs(runs),
         }
     }
 
@@ -200,27 +267,30 @@ impl Inventory {
         };
         // The table entry is gone before the seats are freed, so two
         // CANCELs of one reference cannot both free them.
-        match held {
-            Held::Seats(seats) => {
-                let _ = self.map.release_each(&seats);
-                *out.seats = seats;
-                Reply::Cancelled {
-                    reference,
-                    seats: SeatList::Library(out.seats),
-                }
-            }
-            Held::Run(run) => {
-                // One `fetch_and` per word of the run, not one per seat.
-                let seats: Vec<u64> = run.clone().collect();
-                let _ = self.map.release_each(&seats);
-                *out.range = run;
-                Reply::Cancelled {
-                    reference,
-                    seats: SeatList::Range(out.range),
-                }
-            }
+        runs::release_runs(&self.map, &held);
+        *out.runs = held;
+        Reply::Cancelled {
+            reference,
+            seats: SeatList::Runs(out.runs),
         }
     }
+}
+
+/// The free count a failed search reports (0 when the search failed for
+/// want of memory, not of seats).
+fn free_of(error: SearchError) -> u64 {
+    match error {
+        SearchError::NotEnough { free, .. } => free,
+        _ => 0,
+    }
+}
+
+/// `seats` sorted (in place) and joined into runs.
+fn sorted_runs(seats: &mut [u64]) -> Held {
+    seats.sort_unstable();
+    let mut held = Vec::new();
+    runs::push_runs(seats, &mut held);
+    held
 }
 
 /// Scratch space a reply may borrow from (split out of a
@@ -228,7 +298,8 @@ impl Inventory {
 #[derive(Debug)]
 pub(crate) struct ExecScratch<'a> {
     pub(crate) outcomes: &'a mut Vec<SeatOutcome>,
+    pub(crate) grants: &'a mut Vec<ReserveOutcome>,
     pub(crate) seats: &'a mut Vec<u64>,
-    pub(crate) range: &'a mut std::ops::Range<u64>,
+    pub(crate) runs: &'a mut Vec<Range<u64>>,
     pub(crate) text: &'a mut String,
 }

@@ -12,8 +12,9 @@ use crate::stats::Counters;
 pub struct Scratch {
     numbers: Vec<Number>,
     outcomes: Vec<SeatOutcome>,
+    grants: Vec<seatcore::ReserveOutcome>,
     seats: Vec<u64>,
-    range: Range<u64>,
+    runs: Vec<Range<u64>>,
     text: String,
 }
 
@@ -51,8 +52,9 @@ impl Inventory {
         let Scratch {
             numbers,
             outcomes,
+            grants,
             seats,
-            range,
+            runs,
             text,
         } = scratch;
         let reply = match parse(line, numbers) {
@@ -60,8 +62,9 @@ impl Inventory {
                 command,
                 ExecScratch {
                     outcomes,
+                    grants,
                     seats,
-                    range,
+                    runs,
                     text,
                 },
                 counters,
@@ -198,7 +201,7 @@ mod tests {
         assert_eq!(f.ask("ANY 6"), "ERR not-enough: asked for 6, 5 free");
         assert_eq!(
             f.ask("ANY 18446744073709551615"),
-            "ERR not-enough: asked for 18446744073709551615, 5 free"
+            "ERR too-many-seats: ANY may ask for at most 1024 seats at once, not 18446744073709551615"
         );
         let mut g = Fixture::new(10);
         g.ask("3,7,8"); // the only run of 3 left is 4-6
@@ -214,6 +217,135 @@ mod tests {
             format!("OK cancelled {r} seats=4-6")
         );
         assert_eq!(g.inventory.map().reserved_count(), 3);
+    }
+
+    #[test]
+    fn requests_over_the_cap_are_refused_before_any_work() {
+        let mut f = Fixture::new(100);
+        f.inventory = Inventory::new(100).unwrap().with_max_seats_per_request(3);
+        for (request, verb, asked) in [
+            ("ANY 4", "ANY", 4),
+            ("TOGETHER 5", "TOGETHER", 5),
+            ("BOOK 1,2,3,4", "BOOK", 4),
+            ("ALL 1,2,3,4", "ALL", 4),
+        ] {
+            assert_eq!(
+                f.ask(request),
+                format!(
+                    "ERR too-many-seats: {verb} may ask for at most 3 seats at once, not {asked}"
+                )
+            );
+        }
+        assert_eq!(f.inventory.map().reserved_count(), 0);
+        assert!(f.ask("ANY 3").starts_with("OK "));
+        assert!(f.ask("ALL 10,11,12").starts_with("OK "));
+        // Original requests are not capped (--max-line bounds them).
+        assert_eq!(
+            f.ask("20,21,22,23"),
+            "Reservados: [20, 21, 22, 23] | Indisponíveis/Inválidos: []"
+        );
+    }
+
+    #[test]
+    fn bookings_are_runs_and_replies_print_them() {
+        let mut f = Fixture::new(100);
+        let all = f.ask("ALL 7,5,6,9,20");
+        assert!(all.ends_with(" seats=5-7,9,20"), "{all}");
+        let book = f.ask("BOOK 30,31,32,7,40");
+        assert!(
+            book.ends_with(" reserved=30,31,32,40 taken=7 invalid=-"),
+            "{book}"
+        );
+        let r = Fixture::reference(&book);
+        assert_eq!(
+            f.ask(&format!("CANCEL {r}")),
+            format!("OK cancelled {r} seats=30-32,40")
+        );
+        let r = Fixture::reference(&all);
+        assert_eq!(
+            f.ask(&format!("CANCEL {r}")),
+            format!("OK cancelled {r} seats=5-7,9,20")
+        );
+        assert_eq!(f.inventory.map().reserved_count(), 0);
+        let mut g = Fixture::new(10);
+        g.ask("1,2,6");
+        let any = g.ask("ANY 7");
+        assert!(any.ends_with(" seats=3-5,7-10"), "{any}");
+    }
+
+    #[test]
+    fn a_long_run_is_one_run_from_booking_to_cancel() {
+        let mut f = Fixture::new(100_000);
+        f.inventory = Inventory::new(100_000)
+            .unwrap()
+            .with_max_seats_per_request(100_000);
+        f.ask("1,100000");
+        let together = f.ask("TOGETHER 99998");
+        assert!(together.ends_with(" seats=2-99999"), "{together}");
+        let r = Fixture::reference(&together);
+        assert_eq!(
+            f.ask(&format!("CANCEL {r}")),
+            format!("OK cancelled {r} seats=2-99999")
+        );
+        assert_eq!(f.inventory.map().reserved_count(), 2);
+    }
+
+    #[test]
+    fn racing_original_requests_never_split_a_word() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // Two threads ask for the same 64 seats of one word (a fresh word
+        // each round), one ascending and one descending, started together
+        // by a spinning barrier. Granted one `fetch_or` per word, one gets
+        // all 64 and the other none; seat by seat they would meet in the
+        // middle and split the word.
+        const ROUNDS: u64 = 2000;
+        const SPIN_LIMIT: u64 = 1 << 32;
+        let inventory = Inventory::new(64 * ROUNDS).unwrap();
+        let arrived = AtomicUsize::new(0);
+        let requests = |round: u64, descending: bool| {
+            let mut seats: Vec<String> = (1..=64).map(|s| (64 * round + s).to_string()).collect();
+            if descending {
+                seats.reverse();
+            }
+            seats.join(",")
+        };
+        let run = |descending: bool| {
+            let (mut scratch, counters) = (Scratch::default(), Counters::default());
+            let mut granted = Vec::new();
+            for round in 0..ROUNDS {
+                let line = requests(round, descending);
+                // Relaxed would do: the counter publishes no other data
+                // (the map's own atomics order the seats), it only has to
+                // reach the target; SeqCst costs nothing here.
+                arrived.fetch_add(1, Ordering::SeqCst);
+                let target = 2 * (round as usize + 1);
+                let mut spins = 0u64;
+                while arrived.load(Ordering::SeqCst) < target {
+                    spins += 1;
+                    assert!(spins < SPIN_LIMIT, "the other thread never arrived");
+                    std::hint::spin_loop();
+                }
+                let mut out = Vec::new();
+                inventory.respond(line.as_bytes(), &mut scratch, &counters, &mut out);
+                let reply = String::from_utf8(out).unwrap();
+                let reserved = reply.split(" | ").next().unwrap();
+                granted.push(
+                    reserved.matches(',').count() + usize::from(reserved != "Reservados: []"),
+                );
+            }
+            granted
+        };
+        let (up, down) = std::thread::scope(|scope| {
+            let up = scope.spawn(|| run(false));
+            let down = scope.spawn(|| run(true));
+            (up.join().unwrap(), down.join().unwrap())
+        });
+        for (round, (a, b)) in up.iter().zip(&down).enumerate() {
+            let mut pair = [*a, *b];
+            pair.sort_unstable();
+            assert_eq!(pair, [0, 64], "round {round}: the word was split");
+        }
+        assert_eq!(inventory.map().reserved_count(), 64 * ROUNDS);
     }
 
     #[test]

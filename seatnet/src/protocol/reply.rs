@@ -36,8 +36,9 @@ pub enum SeatList<'a> {
     Wire(&'a [Number]),
     /// Library seats (from 0), in order.
     Library(&'a [u64]),
-    /// A run of library seats.
-    Range(&'a Range<u64>),
+    /// Runs of library seats, ascending: each written `a-b` (or `a` when
+    /// it is one seat), so a run costs the same however long it is.
+    Runs(&'a [Range<u64>]),
 }
 
 /// Server counters at one moment, for `STATS`.
@@ -127,6 +128,16 @@ pub enum Reply<'a> {
         requested: u64,
         /// Seats free.
         free: u64,
+    },
+    /// `ANY`/`TOGETHER` count or `BOOK`/`ALL` list over the server's
+    /// per-request cap: `ERR too-many-seats: ..`.
+    TooManySeats {
+        /// The verb, in capitals.
+        verb: &'static str,
+        /// Seats asked for (the count, or the list's length).
+        asked: u64,
+        /// The cap (`--max-seats-per-request`).
+        max: u64,
     },
     /// `CANCEL` of a reference nobody holds (text already made safe).
     UnknownBooking(&'a str),
@@ -232,6 +243,12 @@ impl Reply<'_> {
             Reply::NotEnoughTogether { requested, free } => text(
                 out,
                 format_args!("ERR not-enough: no {requested} adjacent free seats ({free} free)"),
+            ),
+            Reply::TooManySeats { verb, asked, max } => text(
+                out,
+                format_args!(
+                    "ERR too-many-seats: {verb} may ask for at most {max} seats at once, not {asked}"
+                ),
             ),
             Reply::UnknownBooking(reference) => {
                 text(out, format_args!("ERR unknown-booking: {reference}"));
@@ -345,10 +362,11 @@ fn seat_list(out: &mut Vec<u8>, seats: SeatList<'_>) {
                 push_u64(out, seat + 1);
             }
         }
-        SeatList::Range(range) if !range.is_empty() => {
-            push_range(out, range.start, range.end - 1);
+        SeatList::Runs(runs) => {
+            for (i, run) in runs.iter().filter(|r| !r.is_empty()).enumerate() {
+                push_run(out, i, run.start, run.end - 1);
+            }
         }
-        SeatList::Range(_) => {}
     }
     if out.len() == start {
         out.push(b'-');
@@ -367,42 +385,20 @@ fn push_range(out: &mut Vec<u8>, first: u64, last: u64) {
 /// `OK free=.. total=.. seats=..`: the free seats as runs, at most
 /// [`AVAIL_MAX_RANGES`] of them, then `,...`.
 ///
-/// The walk stops as soon as it knows the list is truncated, so its cost is
-/// bounded by the seats up to the end of the last listed run; `free` is the
-/// map's own count (a popcount per word), read after the walk.
+/// The walk (seatcore's `free_runs`, a word at a time) takes one run more
+/// than it lists, to know whether to write `,...`, and stops there; `free`
+/// is the map's own count, read after the walk.
 fn avail(out: &mut Vec<u8>, map: &SeatMap) {
-    let mut ranges = Vec::new();
-    let mut listed = 0usize;
-    let mut truncated = false;
-    let mut run: Option<(u64, u64)> = None;
-    for seat in map.free_seats() {
-        run = match run {
-            Some((first, last)) if last + 1 == seat => Some((first, seat)),
-            Some((first, last)) => {
-                if listed == AVAIL_MAX_RANGES {
-                    truncated = true;
-                    run = None;
-                    break;
-                }
-                push_run(&mut ranges, listed, first, last);
-                listed += 1;
-                Some((seat, seat))
-            }
-            None => Some((seat, seat)),
-        };
-    }
-    if let Some((first, last)) = run {
+    let mut list = Vec::new();
+    for (listed, run) in map.free_runs(0).take(AVAIL_MAX_RANGES + 1).enumerate() {
         if listed == AVAIL_MAX_RANGES {
-            truncated = true;
-        } else {
-            push_run(&mut ranges, listed, first, last);
+            list.extend_from_slice(b",...");
+            break;
         }
+        push_run(&mut list, listed, run.start, run.end - 1);
     }
-    if truncated {
-        ranges.extend_from_slice(b",...");
-    }
-    if ranges.is_empty() {
-        ranges.push(b'-');
+    if list.is_empty() {
+        list.push(b'-');
     }
     text(
         out,
@@ -412,7 +408,7 @@ fn avail(out: &mut Vec<u8>, map: &SeatMap) {
             map.capacity()
         ),
     );
-    out.extend_from_slice(&ranges);
+    out.extend_from_slice(&list);
 }
 
 /// One run of an `AVAIL` list, after a `,` unless it is the first.
@@ -538,16 +534,30 @@ mod tests {
         assert_eq!(
             written(Reply::Seats {
                 reference,
-                seats: SeatList::Range(&(11..16))
+                seats: SeatList::Runs(std::slice::from_ref(&(11..16)))
             }),
             format!("OK {r} seats=12-16")
         );
         assert_eq!(
+            written(Reply::Seats {
+                reference,
+                seats: SeatList::Runs(&[0..1, 4..50_000, 60_000..60_002])
+            }),
+            format!("OK {r} seats=1,5-50000,60001-60002")
+        );
+        assert_eq!(
             written(Reply::Cancelled {
                 reference,
-                seats: SeatList::Range(&(4..5))
+                seats: SeatList::Runs(std::slice::from_ref(&(4..5)))
             }),
             format!("OK cancelled {r} seats=5")
+        );
+        assert_eq!(
+            written(Reply::Cancelled {
+                reference,
+                seats: SeatList::Runs(&[])
+            }),
+            format!("OK cancelled {r} seats=-")
         );
         assert_eq!(
             written(Reply::Conflict(&[21, 22])),
@@ -579,6 +589,22 @@ mod tests {
                 free: 3
             }),
             "ERR not-enough: no 5 adjacent free seats (3 free)"
+        );
+        assert_eq!(
+            written(Reply::TooManySeats {
+                verb: "ANY",
+                asked: 5000,
+                max: 1024
+            }),
+            "ERR too-many-seats: ANY may ask for at most 1024 seats at once, not 5000"
+        );
+        assert!(
+            Reply::TooManySeats {
+                verb: "ALL",
+                asked: 2,
+                max: 1
+            }
+            .is_error()
         );
         assert_eq!(
             written(Reply::UnknownBooking("xyz")),

@@ -98,7 +98,8 @@ impl Server {
             .validate()
             .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
         let inventory = Inventory::new(config.seats)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?
+            .with_max_seats_per_request(config.max_seats_per_request);
         let listener = StdListener::bind((config.host.as_str(), config.port))?;
         let local_addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;

@@ -9,6 +9,8 @@
 //! - `commands`: BOOK, ALL, ANY, TOGETHER, CANCEL, AVAIL, STATS, HELP, QUIT;
 //! - `concurrency`: many clients racing, no seat granted twice;
 //! - `limits`: over-long lines, idle timeout, busy, queueing;
+//! - `bounded`: the per-request seat cap, runs in bookings and replies,
+//!   `AVAIL`'s cap, original requests granted a word at a time;
 //! - `shutdown`: the library handle and the binary's SIGTERM;
 //! - `properties`: proptest over the number reader, replies and framing;
 //! - `processes`: the real binaries as child processes;
@@ -21,6 +23,7 @@
 //! One test binary, so the crate and its dependencies are linked once.
 
 mod bench_cli;
+mod bounded;
 mod client_cli;
 mod commands;
 mod concurrency;

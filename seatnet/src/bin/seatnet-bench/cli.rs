@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use crate::hostile::HostilePlan;
+
 /// Exit codes, as documented in `--help`.
 pub(crate) mod exit {
     /// Every request answered, no seat granted twice.
@@ -22,6 +24,11 @@ pub(crate) mod exit {
 const AFTER_HELP: &str = "\
 Only loopback targets are accepted: this tool must never load another host.
 
+Hostile connections (--idle, --trickle, --no-read) are held open during the
+run, never measured, and reopened when the server closes them; the report
+counts them. The tool raises its RLIMIT_NOFILE to the hard limit and refuses
+a plan that needs more descriptors than that.
+
 Exit codes:
   0  every request answered and no seat granted twice
   1  double-grant check failed
@@ -35,6 +42,9 @@ pub(crate) enum Framing {
     Original,
     /// seatnet's native: one request per `\n`-terminated line.
     Newline,
+    /// Redis's RESP (`--target redis`), not a choice of its own.
+    #[value(skip)]
+    Resp,
 }
 
 impl fmt::Display for Framing {
@@ -42,6 +52,7 @@ impl fmt::Display for Framing {
         f.write_str(match self {
             Self::Original => "original",
             Self::Newline => "newline",
+            Self::Resp => "resp",
         })
     }
 }
@@ -62,6 +73,9 @@ pub(crate) enum Target {
     Ours,
     /// The in-process port of the original design only.
     Baseline,
+    /// A Redis server at --host/--port (default port 6379): seat s is
+    /// claimed with `SETBIT <key> <s> 1` and granted when it returns 0.
+    Redis,
 }
 
 /// Load generator for seat servers, with a double-grant check.
@@ -76,9 +90,9 @@ pub(crate) struct Args {
     /// Target host (must resolve to a loopback address).
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
-    /// Target port.
-    #[arg(long, default_value_t = 12345)]
-    port: u16,
+    /// Target port (default 12345, or 6379 with --target redis).
+    #[arg(long)]
+    port: Option<u16>,
     /// Concurrent connections.
     #[arg(short, long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096))]
     connections: u32,
@@ -121,6 +135,10 @@ pub(crate) struct Args {
     /// Which server to load.
     #[arg(long, value_enum, default_value_t = Target::Ours)]
     target: Target,
+    /// The bitmap key of --target redis. It is deleted before the run, so
+    /// every run starts with all seats free.
+    #[arg(long, value_name = "KEY", default_value = "seatnet-bench:seats")]
+    redis_key: String,
     /// Start a seatnet server in-process on 127.0.0.1:0 instead of loading
     /// --host/--port.
     #[arg(long)]
@@ -129,6 +147,19 @@ pub(crate) struct Args {
     /// blocking worker pool, or "events", one event-loop thread.
     #[arg(long, value_enum, default_value_t = SpawnIo::Threads)]
     io: SpawnIo,
+    /// Hostile connections held open during the run that connect and send
+    /// nothing. Only held, never measured; reopened when the server closes
+    /// them.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    idle: u32,
+    /// Hostile connections that send one byte a second of a line that never
+    /// ends (`5,5,5,...`, no newline). Held like --idle.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    trickle: u32,
+    /// Hostile connections that pipeline newline requests (`0`) as fast as
+    /// the server takes them and never read a reply. Held like --idle.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    no_read: u32,
     /// Print the results as JSON on stdout (the text goes to stderr).
     #[arg(long)]
     json: bool,
@@ -142,12 +173,16 @@ pub(crate) struct Args {
 pub(crate) struct Plan {
     /// Where "ours" lives, unless spawned.
     pub(crate) ours: Option<SocketAddr>,
+    /// The Redis server and key to load instead of ours (`--target redis`).
+    pub(crate) redis: Option<(SocketAddr, String)>,
     pub(crate) spawn: bool,
     /// The spawned server's I/O mode.
     pub(crate) io: seatnet::Io,
     pub(crate) run_ours: bool,
     pub(crate) run_baseline: bool,
     pub(crate) load: Load,
+    /// Hostile connections held while "ours" is loaded.
+    pub(crate) hostile: HostilePlan,
     pub(crate) threads: u32,
     pub(crate) json: bool,
     pub(crate) quiet: bool,
@@ -166,6 +201,8 @@ pub(crate) struct Load {
     pub(crate) requests: Option<u64>,
     pub(crate) timeout: Duration,
     pub(crate) seed: u64,
+    /// The bitmap key of `Framing::Resp` (empty otherwise).
+    pub(crate) redis_key: String,
 }
 
 /// Cap on a run bounded only by --requests.
@@ -174,7 +211,18 @@ const REQUESTS_ONLY_CAP: Duration = Duration::from_secs(60);
 impl Args {
     /// Checks the flags against each other and resolves the target.
     pub(crate) fn plan(&self) -> Result<Plan, String> {
-        if self.framing == Framing::Original && self.pipeline > 1 {
+        let redis = self.target == Target::Redis;
+        if redis && self.spawn {
+            return Err(
+                "--spawn starts seatnet, not Redis: start redis-server yourself \
+                        (on loopback) and give --port"
+                    .into(),
+            );
+        }
+        if redis && !valid_redis_key(&self.redis_key) {
+            return Err("--redis-key must be 1 to 128 printable ASCII characters".into());
+        }
+        if !redis && self.framing == Framing::Original && self.pipeline > 1 {
             return Err(
                 "--pipeline needs --framing newline: the original framing has no \
                  request boundaries, so only one request may be in flight"
@@ -182,9 +230,20 @@ impl Args {
             );
         }
         let run_ours = self.target == Target::Ours;
+        if self.target == Target::Baseline && self.idle + self.trickle + self.no_read > 0 {
+            return Err("--idle, --trickle and --no-read load seatnet or Redis \
+                        (--target ours or redis), not the baseline"
+                .into());
+        }
         let run_baseline = self.baseline || self.target == Target::Baseline;
         let ours = if run_ours && !self.spawn {
-            Some(loopback(&self.host, self.port)?)
+            Some(loopback(&self.host, self.port.unwrap_or(12345))?)
+        } else {
+            None
+        };
+        let redis = if redis {
+            let addr = loopback(&self.host, self.port.unwrap_or(6379))?;
+            Some((addr, self.redis_key.clone()))
         } else {
             None
         };
@@ -195,6 +254,7 @@ impl Args {
         };
         Ok(Plan {
             ours,
+            redis: redis.clone(),
             spawn: self.spawn,
             io: match self.io {
                 SpawnIo::Threads => seatnet::Io::Threads,
@@ -204,7 +264,11 @@ impl Args {
             run_baseline,
             load: Load {
                 connections: self.connections,
-                framing: self.framing,
+                framing: if redis.is_some() {
+                    Framing::Resp
+                } else {
+                    self.framing
+                },
                 pipeline: self.pipeline,
                 seats_per_request: self.seats_per_request,
                 seats: self.seats,
@@ -213,11 +277,63 @@ impl Args {
                 requests: self.requests,
                 timeout: Duration::from_secs_f64(self.timeout),
                 seed: self.seed.unwrap_or_else(|| fastrand::u64(..)),
+                redis_key: redis
+                    .as_ref()
+                    .map(|(_, key)| key.clone())
+                    .unwrap_or_default(),
+            },
+            hostile: HostilePlan {
+                idle: self.idle,
+                trickle: self.trickle,
+                no_read: self.no_read,
             },
             threads: self.threads.min(self.connections),
             json: self.json,
             quiet: self.quiet,
         })
+    }
+}
+
+impl Plan {
+    /// File descriptors the plan holds at once at most: every connection,
+    /// twice when its server lives in this process (`--spawn`, the
+    /// baseline), plus a margin for pollers, wakers, listeners and stdio.
+    pub(crate) fn descriptors(&self) -> u64 {
+        const MARGIN: u64 = 64;
+        let honest = u64::from(self.load.connections);
+        let ours = if self.run_ours || self.redis.is_some() {
+            let conns = honest + self.hostile.total();
+            if self.spawn { 2 * conns } else { conns }
+        } else {
+            0
+        };
+        let baseline = if self.run_baseline { 2 * honest } else { 0 };
+        ours.max(baseline) + MARGIN
+    }
+
+    /// Refuses a plan that needs more descriptors than `limit`.
+    pub(crate) fn check_descriptors(&self, limit: u64) -> Result<(), String> {
+        let needed = self.descriptors();
+        if needed <= limit {
+            return Ok(());
+        }
+        Err(format!(
+            "this run would hold about {needed} file descriptors ({} honest and {} hostile \
+             connections{}), but this process may hold at most {limit} (RLIMIT_NOFILE, \
+             raised to its hard limit): lower -c, --idle, --trickle or --no-read{}",
+            self.load.connections,
+            self.hostile.total(),
+            if self.spawn {
+                ", both ends in this process with --spawn"
+            } else {
+                ""
+            },
+            if self.spawn {
+                ", or load a separately started server instead of --spawn"
+            } else {
+                ""
+            },
+        ))
     }
 }
 
@@ -237,6 +353,11 @@ pub(crate) fn loopback(host: &str, port: u16) -> Result<SocketAddr, String> {
         .first()
         .copied()
         .ok_or_else(|| format!("{host} resolves to no address"))
+}
+
+/// A key that needs no quoting anywhere it is printed.
+fn valid_redis_key(key: &str) -> bool {
+    (1..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -276,6 +397,45 @@ mod tests {
         assert!(args.plan().unwrap_err().contains("--framing newline"));
         let args = Args::parse_from(["bench", "--pipeline", "4", "--framing", "newline"]);
         assert_eq!(args.plan().unwrap().load.pipeline, 4);
+    }
+
+    #[test]
+    fn plans_beyond_the_descriptor_limit_are_refused() {
+        let plan = Args::parse_from(["bench", "--idle", "1000", "--no-read", "10", "-c", "6"])
+            .plan()
+            .unwrap();
+        assert_eq!(plan.hostile.total(), 1010);
+        assert!(plan.check_descriptors(2000).is_ok());
+        let err = plan.check_descriptors(1000).unwrap_err();
+        assert!(err.contains("at most 1000 (RLIMIT_NOFILE"), "{err}");
+        assert!(err.contains("6 honest and 1010 hostile"), "{err}");
+        let spawned = Args::parse_from(["bench", "--spawn", "--idle", "1000"])
+            .plan()
+            .unwrap();
+        assert!(spawned.descriptors() > 2000, "both ends count");
+        assert!(
+            spawned
+                .check_descriptors(1500)
+                .unwrap_err()
+                .contains("--spawn")
+        );
+    }
+
+    #[test]
+    fn redis_targets_speak_resp_on_their_own_port() {
+        let plan = Args::parse_from(["bench", "--target", "redis", "--pipeline", "4"])
+            .plan()
+            .unwrap();
+        assert_eq!(plan.load.framing, Framing::Resp);
+        let (addr, key) = plan.redis.unwrap();
+        assert_eq!((addr.port(), key.as_str()), (6379, "seatnet-bench:seats"));
+        assert!(!plan.run_ours && !plan.run_baseline);
+        let spawn = Args::parse_from(["bench", "--target", "redis", "--spawn"]);
+        assert!(spawn.plan().unwrap_err().contains("--spawn starts seatnet"));
+        let key = Args::parse_from(["bench", "--target", "redis", "--redis-key", "a b"]);
+        assert!(key.plan().unwrap_err().contains("--redis-key"));
+        let far = Args::parse_from(["bench", "--target", "redis", "--host", "10.0.0.1"]);
+        assert!(far.plan().unwrap_err().contains("only ever loads loopback"));
     }
 
     #[test]

@@ -44,6 +44,8 @@ struct Conn {
     written: usize,
     /// Send time of each request awaiting its reply, oldest first.
     in_flight: VecDeque<Instant>,
+    /// RESP only: the seats of those requests, `seats_per_request` each.
+    asked: VecDeque<u64>,
     /// Last time this connection sent or received; the reply timeout
     /// counts from here.
     last_activity: Instant,
@@ -92,13 +94,20 @@ pub(crate) fn drive(
             output: Vec::with_capacity(1024),
             written: 0,
             in_flight: VecDeque::new(),
+            asked: VecDeque::new(),
             last_activity: start,
         });
     }
     let mut driver = Driver {
         load,
         schedule,
-        workload: Workload::new(seed, load.seats, load.seats_per_request, load.framing),
+        workload: Workload::new(
+            seed,
+            load.seats,
+            load.seats_per_request,
+            load.framing,
+            &load.redis_key,
+        ),
         quota,
         stats: Stats::new(load.seats),
         outstanding: 0,
@@ -175,7 +184,8 @@ impl Driver<'_> {
             if conn.in_flight.is_empty() {
                 conn.last_activity = now;
             }
-            self.workload.write_request(&mut conn.output);
+            self.workload
+                .write_request(&mut conn.output, &mut conn.asked);
             conn.in_flight.push_back(now);
             self.outstanding += 1;
             if now >= self.schedule.measure_from {
@@ -253,7 +263,8 @@ impl Driver<'_> {
     fn take_replies(&mut self, conn: &mut Conn, now: Instant) -> bool {
         let mut consumed = 0;
         let healthy = loop {
-            match next_reply(&conn.input[consumed..], self.load.framing) {
+            let per_request = self.load.seats_per_request;
+            match next_reply(&conn.input[consumed..], self.load.framing, per_request) {
                 Next::Reply { start, end, next } => {
                     let Some(sent) = conn.in_flight.pop_front() else {
                         self.stats.errors.bad_replies += 1;
@@ -262,7 +273,13 @@ impl Driver<'_> {
                     self.outstanding -= 1;
                     let reply = &conn.input[consumed + start..consumed + end];
                     let measured = sent >= self.schedule.measure_from;
-                    self.stats.reply(reply, sent, now, measured);
+                    if self.load.framing == Framing::Resp {
+                        let k = (per_request as usize).min(conn.asked.len());
+                        let asked = conn.asked.drain(..k);
+                        self.stats.resp_reply(reply, asked, sent, now, measured);
+                    } else {
+                        self.stats.reply(reply, sent, now, measured);
+                    }
                     consumed += next;
                 }
                 Next::Incomplete => break true,
@@ -298,6 +315,7 @@ impl Driver<'_> {
             self.open -= 1;
             self.outstanding -= conn.in_flight.len();
             conn.in_flight.clear();
+            conn.asked.clear();
         }
     }
 

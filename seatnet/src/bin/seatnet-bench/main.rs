@@ -8,7 +8,11 @@
 //! - `workload`: the random requests;
 //! - `stats`, `grants`: latency histogram, counters, double-grant check;
 //! - `report`: text and JSON;
+//! - `hostile`: idle, trickling and never-reading connections held open
+//!   during a run (`--idle`, `--trickle`, `--no-read`);
 //! - `baseline`: the original design ported, to compare against;
+//! - `redis`: `--target redis`: the key reset before the run (its RESP
+//!   requests and replies live in `workload`, `framing` and `stats`);
 //! - `spawn`: a seatnet server started in-process.
 
 mod baseline;
@@ -16,14 +20,17 @@ mod cli;
 mod driver;
 mod framing;
 mod grants;
+mod hostile;
 #[path = "../seatnet-client/original_reply.rs"]
 mod original_reply;
+mod redis;
 mod report;
 mod run;
 mod spawn;
 mod stats;
 mod workload;
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -33,7 +40,10 @@ use report::Measured;
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let plan = match args.plan() {
+    let plan = match args.plan().and_then(|plan| {
+        plan.check_descriptors(raise_descriptor_limit()?)?;
+        Ok(plan)
+    }) {
         Ok(plan) => plan,
         Err(e) => {
             eprintln!("error: {e}");
@@ -49,6 +59,29 @@ fn main() -> ExitCode {
     })
 }
 
+/// Raises this process's descriptor limit to its hard limit and returns it.
+fn raise_descriptor_limit() -> Result<u64, String> {
+    rlimit::increase_nofile_limit(u64::MAX)
+        .map_err(|e| format!("cannot read or raise RLIMIT_NOFILE: {e}"))
+}
+
+/// Loads `addr` while holding the plan's hostile connections to it.
+fn run_held(plan: &Plan, label: &str, addr: SocketAddr) -> Result<run::RunResult, String> {
+    let holder = if plan.hostile.any() {
+        Some(hostile::Holder::start(addr, plan.hostile)?)
+    } else {
+        None
+    };
+    if let Some(holder) = &holder {
+        holder.measuring();
+    }
+    let result = run::run(label, addr, &plan.load, plan.threads, plan.quiet);
+    let held = holder.map(hostile::Holder::stop).transpose();
+    let mut result = result?;
+    result.hostile = held?;
+    Ok(result)
+}
+
 /// The baseline speaks only the original framing, one request in flight.
 const BASELINE_NOTE: &str = "the original design takes one read as one request: \
                              original framing, one request in flight per connection";
@@ -57,15 +90,23 @@ fn measure(plan: &Plan) -> Result<Vec<(run::RunResult, bool)>, String> {
     let mut runs = Vec::new();
     if plan.run_ours {
         let result = if plan.spawn {
-            let server = spawn::Spawned::start(plan.load.seats, plan.load.connections, plan.io)?;
-            let result = run::run("ours", server.addr(), &plan.load, plan.threads, plan.quiet);
+            let server = spawn::Spawned::start(
+                plan.load.seats,
+                plan.load.connections,
+                plan.hostile.total(),
+                plan.io,
+            )?;
+            let result = run_held(plan, "ours", server.addr());
             server.stop();
             result?
         } else {
-            let addr = plan.ours.ok_or("no target address")?;
-            run::run("ours", addr, &plan.load, plan.threads, plan.quiet)?
+            run_held(plan, "ours", plan.ours.ok_or("no target address")?)?
         };
         runs.push((result, false));
+    }
+    if let Some((addr, key)) = &plan.redis {
+        redis::reset(*addr, key, plan.load.timeout)?;
+        runs.push((run_held(plan, "redis", *addr)?, false));
     }
     if plan.run_baseline {
         let server = baseline::BaselineServer::start(plan.load.seats)

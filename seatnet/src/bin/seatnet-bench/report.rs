@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::cli::Load;
+use crate::hostile::{HostileReport, Kind};
 use crate::run::RunResult;
 
 /// A run and the workload it ran.
@@ -57,8 +58,57 @@ pub(crate) fn text(m: &Measured<'_>) -> String {
         e.server,
         e.bad_replies
     );
+    if let Some(hostile) = &r.hostile {
+        hostile_text(&mut out, hostile);
+    }
     let _ = writeln!(out, "{}", s.grants.verdict());
     out
+}
+
+/// One line per kind of hostile connection asked for.
+fn hostile_text(out: &mut String, report: &HostileReport) {
+    for kind in Kind::ALL {
+        let k = &report[kind as usize];
+        if k.planned == 0 {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "hostile   {} {}: held {} at end (lowest {}), closed by server {}, reopened {}, \
+             connect failures {}",
+            kind.name().replace('_', "-"),
+            k.planned,
+            k.held_at_end,
+            k.held_min,
+            k.closed_by_server,
+            k.reopened,
+            k.connect_failures
+        );
+    }
+}
+
+/// The hostile connections as a JSON object, one member per kind.
+fn hostile_json(out: &mut String, report: &HostileReport) {
+    out.push_str(",\"hostile\":{");
+    for (i, kind) in Kind::ALL.into_iter().enumerate() {
+        let k = &report[kind as usize];
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            "\"{}\":{{\"planned\":{},\"held_at_end\":{},\"held_min\":{},\
+             \"closed_by_server\":{},\"reopened\":{},\"connect_failures\":{}}}",
+            kind.name(),
+            k.planned,
+            k.held_at_end,
+            k.held_min,
+            k.closed_by_server,
+            k.reopened,
+            k.connect_failures
+        );
+    }
+    out.push('}');
 }
 
 /// The comparison line between our server and the baseline.
@@ -86,7 +136,7 @@ pub(crate) fn json(runs: &[Measured<'_>]) -> String {
              \"pipeline\":{},\"seats_per_request\":{},\"seats\":{},\"requests\":{},\
              \"warmup_requests\":{},\"elapsed_s\":{:.6},\"throughput\":{:.1},\
              \"p50_us\":{:.1},\"p99_us\":{:.1},\"p999_us\":{:.1},\"max_us\":{:.1},\
-             \"errors\":{},\"seats_granted\":{},\"double_grant_ok\":{}}}",
+             \"errors\":{},\"seats_granted\":{},\"double_grant_ok\":{}",
             r.label,
             r.addr,
             load.connections,
@@ -106,6 +156,10 @@ pub(crate) fn json(runs: &[Measured<'_>]) -> String {
             s.grants.granted(),
             s.grants.ok()
         );
+        if let Some(hostile) = &r.hostile {
+            hostile_json(&mut out, hostile);
+        }
+        out.push('}');
     }
     out.push(']');
     if let [ours, baseline] = runs {
@@ -146,6 +200,7 @@ mod tests {
             requests: None,
             timeout: Duration::from_secs(1),
             seed: 1,
+            redis_key: String::new(),
         }
     }
 
@@ -161,6 +216,7 @@ mod tests {
             addr: "127.0.0.1:1".parse().unwrap(),
             stats,
             elapsed: Duration::from_secs(2),
+            hostile: None,
         }
     }
 
@@ -180,6 +236,46 @@ mod tests {
             text.contains("double-grant check: OK (0 seats granted"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn hostile_connections_are_reported_in_text_and_json() {
+        let load = load();
+        let mut r = result("ours", 10);
+        let mut report = HostileReport::default();
+        report[Kind::Idle as usize] = crate::hostile::KindReport {
+            planned: 7,
+            held_at_end: 6,
+            held_min: 5,
+            closed_by_server: 3,
+            reopened: 2,
+            connect_failures: 1,
+        };
+        r.hostile = Some(report);
+        let m = Measured {
+            result: &r,
+            load: &load,
+            note: None,
+        };
+        let text = text(&m);
+        assert!(
+            text.contains(
+                "hostile   idle 7: held 6 at end (lowest 5), closed by server 3, reopened 2, connect failures 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            !text.contains("trickle"),
+            "kinds not asked for are left out: {text}"
+        );
+        let json = json(&[m]);
+        assert!(
+            json.contains(
+                "\"hostile\":{\"idle\":{\"planned\":7,\"held_at_end\":6,\"held_min\":5,\"closed_by_server\":3,\"reopened\":2,\"connect_failures\":1},\"trickle\":{\"planned\":0"
+            ),
+            "{json}"
+        );
+        assert!(json.ends_with("}}]}"), "{json}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::cli::Load;
 use crate::driver::{self, Schedule};
+use crate::hostile::HostileReport;
 use crate::stats::Stats;
 
 /// The result of one run.
@@ -18,6 +19,8 @@ pub(crate) struct RunResult {
     pub(crate) stats: Stats,
     /// From the end of the warm-up to the last measured reply.
     pub(crate) elapsed: Duration,
+    /// What became of the hostile connections held meanwhile, if any.
+    pub(crate) hostile: Option<HostileReport>,
 }
 
 impl RunResult {
@@ -88,6 +91,7 @@ pub(crate) fn run(
         addr,
         elapsed: end.saturating_duration_since(measure_from),
         stats: merged,
+        hostile: None,
     })
 }
 
@@ -176,6 +180,7 @@ mod tests {
             requests: Some(101),
             timeout: Duration::from_secs(5),
             seed: 42,
+            redis_key: String::new(),
         };
         let result = run("baseline", server.local_addr(), &load, 2, true);
         server.stop();
@@ -203,6 +208,7 @@ mod tests {
             requests: Some(1),
             timeout: Duration::from_secs(1),
             seed: 1,
+            redis_key: String::new(),
         };
         let addr: SocketAddr = "192.0.2.1:9".parse().expect("address");
         assert!(run("x", addr, &load, 1, true).is_err());

@@ -15,8 +15,14 @@ pub(crate) struct Spawned {
 
 impl Spawned {
     /// Starts a server with `seats` seats, I/O mode `io` and the default
-    /// configuration otherwise; room for `connections` at once.
-    pub(crate) fn start(seats: u64, connections: u32, io: Io) -> Result<Self, String> {
+    /// configuration otherwise; a worker for each of `connections` honest
+    /// clients and room for `hostile` more connections.
+    pub(crate) fn start(
+        seats: u64,
+        connections: u32,
+        hostile: u64,
+        io: Io,
+    ) -> Result<Self, String> {
         let defaults = Config::default();
         let mut config = Config {
             host: "127.0.0.1".into(),
@@ -26,7 +32,8 @@ impl Spawned {
             io,
             ..defaults
         };
-        config.max_conns = Some(config.max_conns().max(connections as usize));
+        let all = usize::try_from(u64::from(connections) + hostile).unwrap_or(usize::MAX);
+        config.max_conns = Some(config.max_conns().max(all));
         let server = Server::bind(config).map_err(|e| format!("cannot start seatnet: {e}"))?;
         let addr = server.local_addr();
         let stop = server.shutdown_handle();

@@ -14,7 +14,7 @@ pub(crate) struct Errors {
     pub(crate) timeouts: u64,
     /// Connections the server closed (or reset) mid-run.
     pub(crate) closed: u64,
-    /// `ERR ...` replies (e.g. `ERR busy`).
+    /// `ERR ...` replies (e.g. `ERR busy`), or requests with a RESP error.
     pub(crate) server: u64,
     /// Replies that are neither original-form nor `ERR`, or unasked for.
     pub(crate) bad_replies: u64,
@@ -66,16 +66,10 @@ impl Stats {
         }
     }
 
-    /// Records one reply to a request sent at `sent`.
+    /// Records one original-form (or `ERR`) reply to a request sent at
+    /// `sent`.
     pub(crate) fn reply(&mut self, reply: &[u8], sent: Instant, now: Instant, measured: bool) {
-        if measured {
-            let ns = u64::try_from(now.duration_since(sent).as_nanos()).unwrap_or(u64::MAX);
-            self.latency.saturating_record(ns.max(1));
-            self.measured += 1;
-            self.last_reply = Some(now);
-        } else {
-            self.warmup += 1;
-        }
+        self.timing(sent, now, measured);
         self.scratch.clear();
         if original_reply::reserved_seats(reply, &mut self.scratch) {
             for &seat in &self.scratch {
@@ -85,6 +79,45 @@ impl Stats {
             self.errors.server += 1;
         } else {
             self.errors.bad_replies += 1;
+        }
+    }
+
+    /// Records the RESP replies to one request whose `SETBIT`s asked for
+    /// `asked`, in order: `:0` granted the seat, `:1` found it taken.
+    pub(crate) fn resp_reply(
+        &mut self,
+        reply: &[u8],
+        asked: impl Iterator<Item = u64>,
+        sent: Instant,
+        now: Instant,
+        measured: bool,
+    ) {
+        self.timing(sent, now, measured);
+        let (mut server, mut bad) = (false, false);
+        let lines = reply.split(|&b| b == b'\n').map(<[u8]>::trim_ascii_end);
+        for (line, seat) in lines.zip(asked) {
+            match line {
+                b":0" => self.grants.grant(seat),
+                b":1" => {}
+                [b'-', ..] => server = true,
+                _ => bad = true,
+            }
+        }
+        if bad {
+            self.errors.bad_replies += 1;
+        } else if server {
+            self.errors.server += 1;
+        }
+    }
+
+    fn timing(&mut self, sent: Instant, now: Instant, measured: bool) {
+        if measured {
+            let ns = u64::try_from(now.duration_since(sent).as_nanos()).unwrap_or(u64::MAX);
+            self.latency.saturating_record(ns.max(1));
+            self.measured += 1;
+            self.last_reply = Some(now);
+        } else {
+            self.warmup += 1;
         }
     }
 
@@ -127,6 +160,20 @@ mod tests {
         assert_eq!((s.errors.server, s.errors.bad_replies), (1, 1));
         let p50 = s.quantile(0.5).as_micros();
         assert!((249..=251).contains(&p50), "{p50}");
+    }
+
+    #[test]
+    fn resp_replies_grant_the_seats_asked() {
+        let mut s = Stats::new(100);
+        let t = Instant::now();
+        s.resp_reply(b":0\r\n:1\r\n", [4, 9].into_iter(), t, t, true);
+        s.resp_reply(b":0\r\n", [4].into_iter(), t, t, true);
+        assert_eq!(s.measured, 2);
+        assert_eq!(s.grants.granted(), 1);
+        assert!(!s.grants.ok(), "seat 4 granted twice");
+        s.resp_reply(b"-ERR wrong type\r\n", [5].into_iter(), t, t, false);
+        s.resp_reply(b":7\r\n", [6].into_iter(), t, t, false);
+        assert_eq!((s.errors.server, s.errors.bad_replies), (1, 1));
     }
 
     #[test]
