@@ -60,7 +60,9 @@ pub(crate) fn serve(
         if conn.out.len() > shared.config.max_output {
             return Err(End::Overflow);
         }
-        if !conn.more {
+        if !conn.more || !conn.out.is_empty() {
+            // Nothing more queued, or replies wait for the socket: read no
+            // more now (backpressure; the poller resumes on writable).
             return Ok(());
         }
         match conn.read_once(&mut buffers.read, now) {

@@ -230,6 +230,14 @@ impl<'a> Poller<'a> {
         let Some(conn) = slot.conn.as_mut() else {
             return;
         };
+        if !conn.out.is_empty() {
+            // Backpressure: replies wait for the socket, so nothing more is
+            // read or answered until they are sent (a client that never
+            // reads costs its socket buffers, then nothing, until its idle
+            // timeout). The writable event brings it back here.
+            self.schedule(token);
+            return;
+        }
         let mut reads = 0;
         while conn.more && !is_ready(conn, now) {
             if reads == READ_BUDGET {
@@ -442,9 +450,10 @@ impl<'a> Poller<'a> {
 }
 
 /// Whether `conn` needs a worker now: a complete request (or a request
-/// over the limit, or an end of stream) is there.
+/// over the limit, or an end of stream) is there, and no reply waits for
+/// the socket (backpressure).
 fn is_ready(conn: &Conn, now: Instant) -> bool {
-    conn.eof || conn.framer.ready_at().is_some_and(|at| at <= now)
+    conn.out.is_empty() && (conn.eof || conn.framer.ready_at().is_some_and(|at| at <= now))
 }
 
 /// `conn`'s next deadline.
