@@ -54,8 +54,9 @@ pub struct Config {
     pub grace: Duration,
     /// Longest request in bytes, line terminator not counted.
     pub max_line: usize,
-    /// Replies a connection may leave unread, in bytes; past it, the
-    /// connection is closed.
+    /// Replies one batch may leave unsent, in bytes (beyond the socket's
+    /// buffers); past it, the connection is closed. (A connection with
+    /// unsent replies is not read until they are sent.)
     pub max_output: usize,
     /// Ignored (one I/O design); kept for compatibility.
     pub io: Io,

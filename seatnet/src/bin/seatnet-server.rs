@@ -72,8 +72,9 @@ struct Args {
     #[arg(long, value_name = "MS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=10_000))]
     grace_ms: u64,
 
-    /// Bytes of replies a connection may leave unread; past it, it is
-    /// closed (a client that sends requests but never reads).
+    /// Bytes of replies one batch may leave unsent (beyond the socket's
+    /// buffers); past it, the connection is closed. A client that does not
+    /// read its replies is not read either until they are sent.
     #[arg(long, value_name = "BYTES", default_value_t = Config::DEFAULT_MAX_OUTPUT as u64, value_parser = clap::value_parser!(u64).range(1..))]
     max_output: u64,
 
