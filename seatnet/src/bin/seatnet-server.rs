@@ -194,7 +194,8 @@ const FORCED_EXIT: i32 = 2;
 
 /// A thread that turns the first SIGINT or SIGTERM into a clean shutdown,
 /// and a second one into an immediate exit (the clean shutdown may wait
-/// for clients to read their last replies, up to the idle timeout).
+/// for a request partly received, up to the request timeout, and for
+/// clients to read their last replies, up to the idle timeout).
 fn stop_on_signals(stop: ShutdownHandle) -> Result<(), String> {
     let mut signals =
         Signals::new([SIGINT, SIGTERM]).map_err(|e| format!("cannot catch signals: {e}"))?;

@@ -180,14 +180,19 @@ impl<'a> Poller<'a> {
         next.map(|at| at.saturating_duration_since(Instant::now()))
     }
 
-    /// Stops accepting and closes every home connection that owes its
-    /// client nothing; the others close once their replies are sent.
+    /// Stops accepting and closes every home connection, except one with a
+    /// request partly received: that request may still complete (within
+    /// its request timeout) and be answered, and the connection closes
+    /// after the answer. Every close sends the replies left first.
     fn begin_stop(&mut self, now: Instant) {
         info!("shutting down");
         self.listener = None;
         let keys: Vec<usize> = self.slots.iter().map(|(k, _)| k).collect();
         for token in keys {
             if let Some(conn) = self.slots[token].conn.as_mut() {
+                if conn.closing.is_none() && !conn.framer.is_empty() {
+                    continue;
+                }
                 if conn.closing.is_none() {
                     conn.closing = Some(End::Shutdown);
                 }

@@ -5,9 +5,11 @@
 //! 1. `stopping` is set and the poller is woken through its `mio::Waker`
 //!    (never by connecting to the server's own port);
 //! 2. the poller stops accepting (it drops the listener) and closes every
-//!    connection it holds that has no unsent replies; one with unsent
-//!    replies is closed once they are sent, or when its idle timeout ends
-//!    the wait for a client that does not read;
+//!    connection it holds, once its unsent replies are sent (or its idle
+//!    timeout ends the wait for a client that does not read), except one
+//!    with a request partly received: that request may still complete
+//!    within its request timeout, is answered, and then the connection
+//!    closes;
 //! 3. a connection lent to a worker comes back after the batch the worker
 //!    is answering (the worker checks the flag between reads) and is closed
 //!    the same way;
