@@ -126,6 +126,8 @@ fn a_second_sigterm_forces_exit_while_shutdown_waits_on_a_client() {
         "Reservados: [5, 6] | Indisponíveis/Inválidos: []"
     );
     assert!(client.is_closed(), "closed once its request was answered");
+    let status = wait_exit(&mut server).expect("the server exits after the answer");
+    assert!(status.success(), "{status}");
 
     // Again, with a request left unfinished: the second signal ends it.
     let mut server = ServerProcess::start(&["--log-level", "warn", "--request-timeout", "120"]);
@@ -141,17 +143,20 @@ fn a_second_sigterm_forces_exit_while_shutdown_waits_on_a_client() {
         "the first signal waits for the unfinished request"
     );
     assert!(kill(&pid));
-    let mut status = None;
+    let status = wait_exit(&mut server).expect("the second signal ends the process");
+    assert_eq!(status.code(), Some(2), "{status}");
+    drop(client);
+}
+
+/// The server's exit status, waiting at most 10 s (a failure bound).
+fn wait_exit(server: &mut ServerProcess) -> Option<std::process::ExitStatus> {
     for _ in 0..200 {
-        status = server.child.try_wait().unwrap();
-        if status.is_some() {
-            break;
+        if let Some(status) = server.child.try_wait().unwrap() {
+            return Some(status);
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let status = status.expect("the second signal ends the process");
-    assert_eq!(status.code(), Some(2), "{status}");
-    drop(client);
+    None
 }
 
 /// Whether a new client's `STATS` is answered (so that everything sent
