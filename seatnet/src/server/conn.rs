@@ -75,6 +75,10 @@ pub(crate) struct Conn {
     pub(crate) more: bool,
     /// The client has half-closed (read returned end of stream).
     pub(crate) eof: bool,
+    /// The poll said the peer closed its side (or the socket failed): read
+    /// on past short reads to the end of stream, which no later event
+    /// would announce.
+    pub(crate) read_closed: bool,
     /// Set once the connection is ending: it sends what is left of `out`,
     /// shuts down writing, drains input until `linger_until`, then closes.
     pub(crate) closing: Option<End>,
@@ -93,6 +97,7 @@ impl Conn {
             last_active: now,
             more: true,
             eof: false,
+            read_closed: false,
             closing: None,
             linger_until: None,
             lingered_bytes: 0,
@@ -118,7 +123,7 @@ impl Conn {
                 Ok(n) => {
                     self.framer.push(&buf[..n], now);
                     self.last_active = now;
-                    self.more = n == room;
+                    self.more = n == room || self.read_closed;
                     Ok(Got::Bytes)
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {

@@ -57,6 +57,7 @@ pub(crate) struct Slot {
     /// Readiness that came while it was lent.
     readable: bool,
     writable: bool,
+    read_closed: bool,
 }
 
 /// The poller's state.
@@ -139,8 +140,11 @@ impl<'a> Poller<'a> {
                     LISTENER => accept_ready = true,
                     WAKER => {}
                     Token(token) => {
-                        let readable =
-                            event.is_readable() || event.is_read_closed() || event.is_error();
+                        let closed = event.is_read_closed() || event.is_error();
+                        if closed {
+                            self.mark_read_closed(token);
+                        }
+                        let readable = event.is_readable() || closed;
                         self.on_ready(token, readable, event.is_writable(), now);
                     }
                 }
@@ -197,6 +201,17 @@ impl<'a> Poller<'a> {
                     conn.closing = Some(End::Shutdown);
                 }
                 self.progress(token, now);
+            }
+        }
+    }
+
+    /// The peer closed its side of connection `token` (remembered while
+    /// it is lent, too).
+    fn mark_read_closed(&mut self, token: usize) {
+        if let Some(slot) = self.slots.get_mut(token) {
+            match slot.conn.as_mut() {
+                Some(conn) => conn.read_closed = true,
+                None => slot.read_closed = true,
             }
         }
     }
@@ -290,6 +305,8 @@ impl<'a> Poller<'a> {
         while let Ok(Done { key, conn, verdict }) = self.done.try_recv() {
             let (token, _) = key;
             let slot = &mut self.slots[token];
+            let mut conn = conn;
+            conn.read_closed |= std::mem::take(&mut slot.read_closed);
             slot.conn = Some(conn);
             let (readable, writable) = (slot.readable, slot.writable);
             match verdict {
@@ -444,6 +461,7 @@ impl<'a> Poller<'a> {
             scheduled: None,
             readable: false,
             writable: false,
+            read_closed: false,
         });
         Ok(token)
     }
