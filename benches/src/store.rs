@@ -83,8 +83,16 @@ impl SeatStore for SeatMap {
     }
 
     fn reserve_any(&self, n: u64) -> Option<Vec<u64>> {
-        // The runs, flattened: the same report as every contender builds.
-        let runs = SeatMap::reserve_any(self, n).ok()?;
-        Some(runs.into_iter().flatten().collect())
+        // The runs go into a buffer kept per thread (as a server keeps one
+        // per worker), then flattened into the one `Vec` every contender
+        // builds.
+        thread_local! {
+            static RUNS: std::cell::RefCell<Vec<std::ops::Range<u64>>> =
+                const { std::cell::RefCell::new(Vec::new()) };
+        }
+        RUNS.with_borrow_mut(|runs| {
+            self.reserve_any_into(n, runs).ok()?;
+            Some(runs.iter().cloned().flatten().collect())
+        })
     }
 }

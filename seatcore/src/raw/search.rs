@@ -136,9 +136,12 @@ impl<W: AtomicWord> RawSeatMap<W> {
                 }
                 *needed -= u64::from(won.count_ones());
                 if *needed == 0 {
-                    if is_full(current, valid) {
-                        self.mark_full(index);
-                    }
+                    // A word this search filled keeps its (now stale)
+                    // summary bit: the next search to find it full clears
+                    // it. Clearing it here would make a thread that takes
+                    // and gives back a word's last seat do summary
+                    // read-modify-writes every time, on lines other threads
+                    // share.
                     return Ok(true);
                 }
             }
