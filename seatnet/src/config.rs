@@ -1,6 +1,9 @@
 //! [`Config`]: everything a server is started with.
 
+use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::durable::DataOptions;
 
 /// How a [`Server`](crate::Server) does its network I/O.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -58,6 +61,11 @@ pub struct Config {
     /// Most seats one `ANY`, `TOGETHER`, `BOOK` or `ALL` may ask for; more
     /// is `ERR too-many-seats`. Bounds the work and memory of one request.
     pub max_seats_per_request: u64,
+    /// Keep every change in a journal in this directory and replay it at
+    /// start (`--data-dir`); `None`: in memory only.
+    pub data_dir: Option<PathBuf>,
+    /// How the data directory is kept (`--fsync`, `--snapshot-every`).
+    pub data: DataOptions,
 }
 
 impl Config {
@@ -129,6 +137,8 @@ impl Default for Config {
             max_line: Self::DEFAULT_MAX_LINE,
             io: Io::Threads,
             max_seats_per_request: Self::DEFAULT_MAX_SEATS_PER_REQUEST,
+            data_dir: None,
+            data: DataOptions::default(),
         }
     }
 }

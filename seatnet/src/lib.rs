@@ -39,12 +39,14 @@
 #![forbid(unsafe_code)]
 
 mod config;
+pub mod durable;
 mod inventory;
 pub mod protocol;
 mod server;
 mod stats;
 
 pub use config::{Config, Io};
+pub use durable::{Commit, DataError, DataOptions, Opened, Unsettled};
 pub use inventory::{Answered, BookingRef, Inventory, Scratch};
 pub use server::{Server, ShutdownHandle};
 pub use stats::{CounterValues, Counters};

@@ -43,6 +43,12 @@ impl BookingRef {
         BookingRef(value)
     }
 
+    /// Its value (the inverse of [`from_raw`](Self::from_raw)).
+    #[must_use]
+    pub const fn to_raw(self) -> u128 {
+        self.0
+    }
+
     /// Reads a written reference: exactly 32 hex digits, either case.
     #[must_use]
     pub fn from_text(text: &str) -> Option<Self> {
@@ -92,6 +98,23 @@ impl Bookings {
                 return reference;
             }
         }
+    }
+
+    /// Records `held` under a known reference (replay, and undoing a
+    /// cancel that could not be journaled).
+    pub(crate) fn insert_as(&self, reference: BookingRef, held: Held) {
+        self.table.lock().insert(reference, held);
+    }
+
+    /// The seats of a booking, if it exists.
+    pub(crate) fn get(&self, reference: BookingRef) -> Option<Held> {
+        self.table.lock().get(&reference).cloned()
+    }
+
+    /// Every booking (for snapshots).
+    pub(crate) fn entries(&self) -> Vec<(u128, Held)> {
+        let table = self.table.lock();
+        table.iter().map(|(r, h)| (r.0, h.clone())).collect()
     }
 
     /// Removes a booking and returns its seats, if it exists.

@@ -16,7 +16,7 @@ mod reply;
 
 pub use frame::{Control, FrameOutcome, Framer};
 pub use number::{Number, is_python_space};
-pub use parse::{Command, ParseError, parse};
+pub use parse::{Command, MAX_ID_LEN, ParseError, parse, parse_request};
 pub use reply::{AVAIL_MAX_RANGES, Reply, SeatList, SeatOutcome, StatsSnapshot};
 
 pub(crate) use parse::quote;

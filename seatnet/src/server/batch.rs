@@ -6,7 +6,8 @@ use std::io;
 use tracing::debug;
 
 use super::Shared;
-use crate::inventory::Scratch;
+use crate::durable::Unsettled;
+use crate::inventory::{Answered, Scratch};
 use crate::protocol::{Control, FrameOutcome, Framer, Reply};
 
 /// Once the reply buffer reaches this size in the middle of a read's
@@ -45,6 +46,7 @@ pub(crate) fn answer_read(
         requests: 0,
         errors: 0,
         failed: None,
+        unsettled: Unsettled::default(),
     };
     let outcome = match read {
         Read::Eof => framer.finish(|request, newline| batch.answer(request, newline)),
@@ -57,6 +59,9 @@ pub(crate) fn answer_read(
         Reply::LineTooLong(shared.config.max_line).write_to(batch.out);
         batch.out.push(b'\n');
     }
+    // Durable replies go out only once their changes are: one wait, on the
+    // read's highest ticket, covers every reply of the read.
+    batch.unsettled.settle(&shared.inventory);
     shared.counters.add_requests(batch.requests, batch.errors);
     match batch.failed {
         Some(e) => Err(e),
@@ -74,31 +79,39 @@ struct Batch<'a> {
     errors: u64,
     /// A write error while flushing a big batch; ends the connection.
     failed: Option<io::Error>,
+    /// Journaled changes whose replies are in `out`.
+    unsettled: Unsettled,
 }
 
 impl Batch<'_> {
     fn answer(&mut self, request: &[u8], newline: bool) -> Control {
-        let answered =
-            self.shared
-                .inventory
-                .respond(request, self.scratch, &self.shared.counters, self.out);
+        let Answered {
+            error,
+            close,
+            commit,
+        } = self
+            .shared
+            .inventory
+            .respond(request, self.scratch, &self.shared.counters, self.out);
+        self.unsettled.note(commit);
         if newline {
             self.out.push(b'\n');
         }
         self.requests += 1;
-        self.errors += u64::from(answered.error);
+        self.errors += u64::from(error);
         debug!(
             request = %String::from_utf8_lossy(request),
-            error = answered.error,
+            error,
             "request"
         );
         if self.out.len() >= FLUSH_AT {
+            self.unsettled.settle(&self.shared.inventory);
             if let Err(e) = (self.flush)(self.out) {
                 self.failed = Some(e);
                 return Control::Close;
             }
         }
-        if answered.close {
+        if close {
             Control::Close
         } else {
             Control::Continue

@@ -50,10 +50,13 @@ fn shutdown_with_no_clients_and_twice() {
 #[test]
 fn the_binary_prints_its_address_serves_and_stops_on_sigterm() {
     let modes = [
-        (&["--threads", "4"][..], "(10 seats, 4 workers)\n"),
+        (
+            &["--threads", "4"][..],
+            "(10 seats, 4 workers, in memory only)\n",
+        ),
         (
             &["--io", "events"][..],
-            "(10 seats, event loop, up to 1024 connections)\n",
+            "(10 seats, event loop, up to 1024 connections, in memory only)\n",
         ),
     ];
     for (mode, startup) in modes {
