@@ -16,8 +16,11 @@
 //!
 //! - [`protocol`]: framing, parsing to a typed [`protocol::Command`], and
 //!   every [`protocol::Reply`] written from one place;
-//! - [`Inventory`]: the seat map plus booking references
-//!   ([`BookingRef`]); [`Inventory::respond`] answers one request;
+//! - [`Inventory`]: the seat map plus the booking table;
+//!   [`Inventory::respond`] answers one request;
+//! - [`BookingRef`]: a booking reference (OS randomness, constant-time
+//!   equality, redacted `Debug`); [`Redacted`] hides references in logged
+//!   request text;
 //! - [`Counters`]: the numbers `STATS` reports.
 //!
 //! # Example
@@ -42,11 +45,13 @@ mod config;
 pub mod durable;
 mod inventory;
 pub mod protocol;
+mod reference;
 mod server;
 mod stats;
 
 pub use config::{Config, Io};
 pub use durable::{Commit, DataError, DataOptions, Opened, Unsettled};
-pub use inventory::{Answered, BookingRef, Inventory, Scratch};
+pub use inventory::{Answered, Inventory, Scratch};
+pub use reference::{BookingRef, Redacted};
 pub use server::{Server, ShutdownHandle};
 pub use stats::{CounterValues, Counters};

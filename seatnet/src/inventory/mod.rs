@@ -15,7 +15,6 @@ use std::ops::Range;
 use parking_lot::Mutex;
 use seatcore::{AllOrNothingError, CapacityError, ReserveOutcome, SearchError, SeatMap};
 
-pub use bookings::BookingRef;
 use bookings::{Bookings, Held};
 pub use respond::{Answered, Scratch};
 
@@ -23,6 +22,7 @@ use crate::config::Config;
 use crate::durable::Durable;
 use crate::durable::ids::Ids;
 use crate::protocol::{Command, Number, Reply, SeatList, SeatOutcome, StatsSnapshot, quote};
+use crate::reference::BookingRef;
 use crate::stats::Counters;
 
 /// The seats (a [`SeatMap`], library seats from 0, wire seats from 1) and

@@ -11,14 +11,22 @@
 //! | `1_000` | 1000 | `1000` |
 //! | `123456789012345678901234567890` | itself | in full |
 //!
-//! Whitespace around the piece is Python's `str.isspace` set (ASCII
-//! whitespace, `\x1c`..`\x1f` and the Unicode spaces). Rejected, as by
-//! Python: an empty piece, a sign alone or doubled (`+-5`), a space after the
-//! sign (`- 5`), `_` at either end or doubled (`1__0`), anything else
-//! (`2.5`, `0x10`, `abc`). One divergence: Python also accepts non-ASCII
-//! decimal digits (`５`, `٥`); seatnet does not.
+//! Digits are every Unicode decimal digit (category Nd), as in Python:
+//! `５` and `٥` are 5, and scripts may mix (`1٥` is 15). The non-ASCII ones
+//! come from a table generated from Python's `unicodedata`
+//! (`nd_table.rs`, by `seatnet/tools/gen_nd_table.py`).
+//!
+//! Whitespace around the piece is what `int()` skips ([`is_int_space`]):
+//! ASCII whitespace and the Unicode spaces, but **not** the separators
+//! `\x1c`..`\x1f`, although `str.isspace` ([`is_python_space`]) and so
+//! `str.strip()` count them as whitespace. Rejected, as by Python: an empty
+//! piece, a sign alone or doubled (`+-5`), a space after the sign (`- 5`),
+//! `_` at either end or doubled (`1__0`), anything else (`2.5`, `0x10`,
+//! `abc`, `\x1c5`).
 
 use std::fmt;
+
+use super::nd_table::ND_RANGES;
 
 /// A number as written in a request, kept exactly enough to echo it back in
 /// canonical decimal and to tell whether it names a seat.
@@ -51,31 +59,39 @@ pub enum Number {
 
 impl Number {
     /// Reads one piece the way Python's `int()` does, or `None` if Python
-    /// would raise `ValueError` (or the digits are not ASCII).
+    /// would raise `ValueError`.
     #[must_use]
     pub fn parse(piece: &str) -> Option<Number> {
-        let body = piece.trim_matches(is_python_space);
+        let body = piece.trim_matches(is_int_space);
         let (negative, digits) = match body.as_bytes().first()? {
             b'-' => (true, &body[1..]),
             b'+' => (false, &body[1..]),
             _ => (false, body),
         };
-        if !valid_digits(digits.as_bytes()) {
+        // `digit ( '_'? digit )*`: Python's grammar for a base-10 integer
+        // without sign. `None` in `magnitude` once it no longer fits a u64.
+        let mut magnitude = Some(0u64);
+        let mut previous_was_digit = false;
+        for c in digits.chars() {
+            if c == '_' && previous_was_digit {
+                previous_was_digit = false;
+                continue;
+            }
+            let digit = decimal_digit(c)?;
+            previous_was_digit = true;
+            magnitude = magnitude
+                .and_then(|m| m.checked_mul(10))
+                .and_then(|m| m.checked_add(u64::from(digit)));
+        }
+        if !previous_was_digit {
             return None;
         }
-        let mut magnitude: u64 = 0;
-        for &b in digits.as_bytes().iter().filter(|&&b| b != b'_') {
-            let next = magnitude
-                .checked_mul(10)
-                .and_then(|m| m.checked_add(u64::from(b - b'0')));
-            match next {
-                Some(m) => magnitude = m,
-                None => return Some(Number::Big(canonical_big(negative, digits))),
-            }
-        }
-        Some(Number::Small {
-            negative: negative && magnitude != 0,
-            magnitude,
+        Some(match magnitude {
+            Some(magnitude) => Number::Small {
+                negative: negative && magnitude != 0,
+                magnitude,
+            },
+            None => Number::Big(canonical_big(negative, digits)),
         })
     }
 
@@ -123,12 +139,45 @@ impl fmt::Display for Number {
     }
 }
 
-/// Python's `str.isspace`: Unicode White_Space plus the four ASCII
-/// separators `\x1c`..`\x1f`, which Python counts as whitespace and Rust's
-/// `char::is_whitespace` does not.
+/// Python's `str.isspace`, the set `str.strip()` removes: Unicode
+/// White_Space plus the four ASCII separators `\x1c`..`\x1f`, which Python
+/// counts as whitespace and Rust's `char::is_whitespace` does not.
 #[must_use]
 pub fn is_python_space(c: char) -> bool {
-    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+    is_int_space(c) || ('\x1c'..='\x1f').contains(&c)
+}
+
+/// The whitespace Python's `int()` skips around a number: ASCII whitespace
+/// (`Py_ISSPACE`: space, `\t`, `\n`, `\x0b`, `\x0c`, `\r`) and every
+/// non-ASCII character `str.isspace` accepts (`\u0085`, `\u00a0`,
+/// `\u3000`, `\u2028`, ...). That is exactly Unicode White_Space, Rust's
+/// `char::is_whitespace` (checked against `python3` for every character by
+/// `tests/python_parity.rs`). Not `\x1c`..`\x1f`: CPython maps non-ASCII
+/// spaces to ASCII ones before parsing, leaves ASCII as it is, and the
+/// ASCII test does not count the separators.
+#[must_use]
+pub fn is_int_space(c: char) -> bool {
+    c.is_whitespace()
+}
+
+/// The value of a decimal digit in any script (Unicode category Nd, what
+/// `int()` accepts), or `None`.
+fn decimal_digit(c: char) -> Option<u8> {
+    if let Some(d) = c.to_digit(10) {
+        // `to_digit(10)` is below 10, so the cast cannot truncate.
+        return Some(d as u8);
+    }
+    if c.is_ascii() {
+        return None;
+    }
+    let cp = u32::from(c);
+    let at = ND_RANGES.partition_point(|&(_, last)| last < cp);
+    let &(first, last) = ND_RANGES.get(at)?;
+    // Each range is whole runs of 0..9 (checked by the generator), so the
+    // remainder is the digit's value and below 10.
+    (first..=last)
+        .contains(&cp)
+        .then(|| ((cp - first) % 10) as u8)
 }
 
 /// Appends `n` in decimal without going through `fmt`.
@@ -147,22 +196,9 @@ pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&buf[at..]);
 }
 
-/// `digit ( '_'? digit )*` over ASCII digits: Python's grammar for a
-/// base-10 integer without sign.
-fn valid_digits(digits: &[u8]) -> bool {
-    let mut previous_was_digit = false;
-    for &b in digits {
-        match b {
-            b'0'..=b'9' => previous_was_digit = true,
-            b'_' if previous_was_digit => previous_was_digit = false,
-            _ => return false,
-        }
-    }
-    previous_was_digit
-}
-
 /// The canonical text of a number too big for a `u64`: sign, then the
-/// digits without `_` and leading zeros. Never called for zero.
+/// digits in ASCII without `_` and leading zeros. Never called for zero,
+/// and only on `digits` that [`Number::parse`] validated.
 fn canonical_big(negative: bool, digits: &str) -> Box<str> {
     let mut text = String::with_capacity(digits.len() + 1);
     if negative {
@@ -171,8 +207,9 @@ fn canonical_big(negative: bool, digits: &str) -> Box<str> {
     text.extend(
         digits
             .chars()
-            .filter(|&c| c != '_')
-            .skip_while(|&c| c == '0'),
+            .filter_map(decimal_digit)
+            .skip_while(|&d| d == 0)
+            .map(|d| char::from(b'0' + d)),
     );
     text.into_boxed_str()
 }
@@ -199,10 +236,7 @@ mod tests {
             ("1_0", "10"),
             ("1_000_000", "1000000"),
             ("0_0", "0"),
-            (
-                "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f7\u{a0}\u{3000}\u{2028}\u{85}",
-                "7",
-            ),
+            ("\t\n\r\x0b\x0c\u{1680}7\u{a0}\u{3000}\u{2028}\u{85}", "7"),
             ("18446744073709551615", "18446744073709551615"),
             ("18446744073709551616", "18446744073709551616"),
             (
@@ -210,6 +244,13 @@ mod tests {
                 "-123456789012345678901234567890",
             ),
             ("0_0018446744073709551616", "18446744073709551616"),
+            ("５", "5"),
+            ("٣", "3"),
+            ("-٠٠٧", "-7"),
+            ("1٥", "15"),
+            ("１_０", "10"),
+            ("\u{3000}+\u{1D7D0}\u{1D7CF}\u{2028}", "21"),
+            ("٩٩٩٩٩_٩٩٩٩٩٩٩٩٩٩٩٩٩٩٩٩٩٩٩٩", "9999999999999999999999999"),
         ];
         for (piece, expected) in cases {
             assert_eq!(canonical(piece).as_deref(), Some(expected), "{piece:?}");
@@ -219,8 +260,34 @@ mod tests {
     #[test]
     fn rejects_what_python_int_rejects() {
         for piece in [
-            "", " ", "+", "-", "+-5", "--5", "- 5", "5 5", "2.5", "0x10", "1e3", "abc", "_1", "1_",
-            "1__0", "5\0", "\u{7f}5", "٥", "５", "1,2",
+            "",
+            " ",
+            "+",
+            "-",
+            "+-5",
+            "--5",
+            "- 5",
+            "5 5",
+            "2.5",
+            "0x10",
+            "1e3",
+            "abc",
+            "_1",
+            "1_",
+            "1__0",
+            "5\0",
+            "\u{7f}5",
+            "1,2",
+            "\x1c5",
+            "5\x1f",
+            "\x1d",
+            "-\u{3000}5",
+            "５\x1e",
+            "²",
+            "½",
+            "Ⅴ",
+            "①",
+            "5\u{200b}",
         ] {
             assert_eq!(Number::parse(piece), None, "{piece:?}");
         }
@@ -249,9 +316,25 @@ mod tests {
     }
 
     #[test]
-    fn python_space_includes_file_separators() {
+    fn python_space_includes_file_separators_and_int_space_does_not() {
         assert!(is_python_space('\x1c') && is_python_space('\x1f'));
-        assert!(is_python_space('\u{3000}'));
+        assert!(!is_int_space('\x1c') && !is_int_space('\x1f'));
+        assert!(is_python_space('\u{3000}') && is_int_space('\u{3000}'));
         assert!(!is_python_space('\0') && !is_python_space('\x7f'));
+    }
+
+    #[test]
+    fn digit_table_is_sorted_whole_runs_of_ten() {
+        let mut previous_last = 0x7f;
+        for &(first, last) in ND_RANGES {
+            assert!(first > previous_last && last >= first, "{first:x}");
+            assert_eq!((last - first + 1) % 10, 0, "{first:x}");
+            previous_last = last;
+        }
+        assert_eq!(decimal_digit('\u{FF10}'), Some(0));
+        assert_eq!(decimal_digit('\u{FF19}'), Some(9));
+        assert_eq!(decimal_digit('\u{FF1A}'), None);
+        assert_eq!(decimal_digit('\u{065F}'), None);
+        assert_eq!(decimal_digit('\u{10FFFF}'), None);
     }
 }

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use super::number::{Number, is_python_space};
+use super::number::{Number, is_int_space, is_python_space};
 
 /// One request, parsed. List commands borrow their numbers from the scratch
 /// vector given to [`parse`]; `CANCEL` borrows its reference from the line.
@@ -304,20 +304,18 @@ fn bare<'a>(
     }
 }
 
-/// The original list: numbers separated by commas, each read like `int()`.
+/// The original list: numbers separated by commas, each read like `int()`
+/// (the caller has already stripped the whole text like `str.strip()`).
 fn list<'a>(text: &str, numbers: &'a mut Vec<Number>) -> Result<&'a [Number], ParseError> {
     numbers.clear();
     for piece in text.split(',') {
-        if piece.trim_matches(is_python_space).is_empty() {
+        let trimmed = piece.trim_matches(is_int_space);
+        if trimmed.is_empty() {
             return Err(ParseError::EmptyPiece);
         }
         match Number::parse(piece) {
             Some(n) => numbers.push(n),
-            None => {
-                return Err(ParseError::NotANumber(quote(
-                    piece.trim_matches(is_python_space),
-                )));
-            }
+            None => return Err(ParseError::NotANumber(quote(trimmed))),
         }
     }
     Ok(numbers)
@@ -384,7 +382,8 @@ mod tests {
             seats(b"123456789012345678901234567890"),
             ["123456789012345678901234567890"]
         );
-        assert_eq!(seats(b"\t5\x0b,\x1c6\r"), ["5", "6"]);
+        assert_eq!(seats(b"\x1c\t5\x0b,6\r\x1f"), ["5", "6"]);
+        assert_eq!(seats("５,٣".as_bytes()), ["5", "3"]);
         assert_eq!(seats("5,\u{3000}6".as_bytes()), ["5", "6"]);
     }
 
@@ -417,6 +416,11 @@ mod tests {
         assert_eq!(err(b"5, x "), ParseError::NotANumber("x".into()));
         assert_eq!(err(b"5 6"), ParseError::NotANumber("5 6".into()));
         assert_eq!(err(b"sair"), ParseError::NotANumber("sair".into()));
+        // `str.strip()` removes \x1c..\x1f from the ends of the request,
+        // `int()` does not skip them around a piece.
+        assert_eq!(err(b"5,\x1c6"), ParseError::NotANumber("\\u{1c}6".into()));
+        assert_eq!(err(b"5\x1c,6"), ParseError::NotANumber("5\\u{1c}".into()));
+        assert_eq!(err(b"5,\x1f,6"), ParseError::NotANumber("\\u{1f}".into()));
     }
 
     #[test]

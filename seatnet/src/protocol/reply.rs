@@ -11,7 +11,7 @@ use seatcore::SeatMap;
 
 use super::number::{Number, push_u64};
 use super::parse::ParseError;
-use crate::inventory::BookingRef;
+use crate::reference::BookingRef;
 
 /// At most this many ranges are listed by `AVAIL`, so its line stays
 /// bounded however fragmented the map is.

@@ -100,7 +100,7 @@ impl Batch<'_> {
         self.requests += 1;
         self.errors += u64::from(error);
         debug!(
-            request = %String::from_utf8_lossy(request),
+            request = %crate::Redacted(request),
             error,
             "request"
         );

@@ -14,6 +14,7 @@
 //!   every mode must pass run in both, through `support::each_io`);
 //! - `shutdown`: the library handle and the binary's SIGTERM;
 //! - `properties`: proptest over the number reader, replies and framing;
+//! - `python_parity`: the number and request readers against `python3`;
 //! - `processes`: the real binaries as child processes;
 //! - `fakes`: hand-written peers (the original's wire behaviour, a liar);
 //! - `client_cli`: `seatnet-client` against a fake original server and the
@@ -36,5 +37,6 @@ mod limits;
 mod original;
 mod processes;
 mod properties;
+mod python_parity;
 mod shutdown;
 mod support;

@@ -20,6 +20,12 @@ fn the_documented_table_byte_for_byte() {
                 "0,101,-3",
                 "Reservados: [] | Indisponíveis/Inválidos: [0, 101, -3]",
             ),
+            // The two rows docs/protocol.md adds.
+            (
+                " 05 , -007, 1_1",
+                "Reservados: [11] | Indisponíveis/Inválidos: [5, -7]",
+            ),
+            ("６,٣", "Reservados: [6] | Indisponíveis/Inválidos: [3]"),
         ];
         // "one client after the other": a new connection for each request.
         for (request, reply) in table {
@@ -99,7 +105,7 @@ fn numbers_are_echoed_in_canonical_decimal() {
             "Reservados: [11, 12] | Indisponíveis/Inválidos: []",
         ),
         (
-            "\x1c13\x1f,\u{a0}14\u{3000}",
+            "\x1c13\u{a0},\u{85}14\u{3000}\x1f",
             "Reservados: [13, 14] | Indisponíveis/Inválidos: []",
         ),
         (

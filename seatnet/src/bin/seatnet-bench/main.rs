@@ -4,7 +4,8 @@
 //! - `cli`: flags, checked into a plan (loopback only, bounded runs);
 //! - `run`: one measured run: connect, drive, merge, progress line;
 //! - `driver`: one thread multiplexing many connections with `mio`;
-//! - `framing`, `original_reply`: where a reply ends;
+//! - `framing` (with the library's `protocol::original_reply`): where a
+//!   reply ends;
 //! - `workload`: the random requests;
 //! - `stats`, `grants`: latency histogram, counters, double-grant check;
 //! - `report`: text and JSON;
@@ -21,8 +22,6 @@ mod driver;
 mod framing;
 mod grants;
 mod hostile;
-#[path = "../seatnet-client/original_reply.rs"]
-mod original_reply;
 mod redis;
 mod report;
 mod run;
@@ -32,6 +31,8 @@ mod workload;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+
+use seatnet::protocol::original_reply;
 
 use clap::Parser;
 

@@ -3,18 +3,20 @@
 //! - `cli`: flags, subcommands, exit codes;
 //! - `connection`: connect, send a line, read its reply;
 //! - `reply`: where a reply ends, for both servers' framings;
-//! - `original_reply`: the shape of the original server's reply;
+//! - the library's `protocol::original_reply`: the shape of the original
+//!   server's reply;
 //! - `verdict`: whether a reply granted the request;
 //! - `interactive`: the original prompt-and-reply dialogue.
 
 mod cli;
 mod connection;
 mod interactive;
-mod original_reply;
 mod reply;
 mod verdict;
 
 use std::process::ExitCode;
+
+use seatnet::protocol::original_reply;
 
 use clap::Parser;
 

@@ -2,9 +2,23 @@
 //! `Reservados: [5, 10] | Indisponíveis/Inválidos: [22]`.
 //!
 //! The original sends no newline, so the only way to know a reply is whole
-//! without a timer is its shape: both bracket lists closed. Both binaries
-//! use this file (the bench includes it with `#[path]`), so that the client
-//! and the load tool agree on one definition of the original reply.
+//! without a timer is its shape: both bracket lists closed. The client and
+//! the load tool both use this module, so that they agree on one
+//! definition of the original reply. (The server writes it in
+//! [`Reply`](super::Reply); the tests check the two agree.)
+//!
+//! # Examples
+//!
+//! ```
+//! use seatnet::protocol::original_reply::{Scan, reserved_seats, scan};
+//!
+//! let reply = "Reservados: [5] | Indisponíveis/Inválidos: [22]".as_bytes();
+//! assert_eq!(scan(reply), Scan::Complete(reply.len()));
+//! assert_eq!(scan(&reply[..10]), Scan::Incomplete);
+//! let mut seats = Vec::new();
+//! assert!(reserved_seats(reply, &mut seats));
+//! assert_eq!(seats, [5]);
+//! ```
 
 /// What the reply starts with.
 const HEAD: &[u8] = b"Reservados: [";
@@ -13,7 +27,7 @@ const MIDDLE: &[u8] = "] | Indisponíveis/Inválidos: [".as_bytes();
 
 /// How far a buffer is from holding one whole original reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Scan {
+pub enum Scan {
     /// The first `len` bytes are one whole original reply.
     Complete(usize),
     /// The buffer is a proper prefix of an original reply: read more.
@@ -23,7 +37,7 @@ pub(crate) enum Scan {
 }
 
 /// Looks for one whole original reply at the start of `buf`.
-pub(crate) fn scan(buf: &[u8]) -> Scan {
+pub fn scan(buf: &[u8]) -> Scan {
     let Some(rest) = expect(buf, HEAD) else {
         return prefix_or_not(buf, HEAD);
     };
@@ -46,7 +60,7 @@ pub(crate) fn scan(buf: &[u8]) -> Scan {
 /// Appends the numbers of the first list (`Reservados`) of a whole reply to
 /// `out`. Returns `false`, leaving `out` as it was, when `reply` is not an
 /// original reply or holds a number that is no `u64`.
-pub(crate) fn reserved_seats(reply: &[u8], out: &mut Vec<u64>) -> bool {
+pub fn reserved_seats(reply: &[u8], out: &mut Vec<u64>) -> bool {
     let Scan::Complete(_) = scan(reply) else {
         return false;
     };
@@ -138,6 +152,23 @@ mod tests {
         assert_eq!(scan(b"ERR busy: full"), Scan::NotOriginal);
         assert_eq!(scan(b"Reservados: [5x"), Scan::NotOriginal);
         assert_eq!(scan(b"Reservados: [5] | nope"), Scan::NotOriginal);
+    }
+
+    #[test]
+    fn the_servers_own_original_replies_are_recognised() {
+        let inventory = crate::Inventory::new(100).expect("100 seats");
+        let (mut scratch, counters) = (crate::Scratch::default(), crate::Counters::default());
+        for (request, reserved) in [
+            ("5,10,0", &[5, 10][..]),
+            ("5,-3,99999999999999999999999", &[]),
+        ] {
+            let mut out = Vec::new();
+            let _ = inventory.respond(request.as_bytes(), &mut scratch, &counters, &mut out);
+            assert_eq!(scan(&out), Scan::Complete(out.len()), "{request}");
+            let mut seats = Vec::new();
+            assert!(reserved_seats(&out, &mut seats), "{request}");
+            assert_eq!(seats, reserved, "{request}");
+        }
     }
 
     #[test]

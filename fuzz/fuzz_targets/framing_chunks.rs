@@ -1,0 +1,8 @@
+//! libFuzzer entry for `fuzz_props::framing_chunks`: the property lives there, so
+//! that `cargo test --workspace` replays this target's corpus and
+//! artifacts through the same check (`fuzz-props/tests/corpus.rs`).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| fuzz_props::framing_chunks(data));
