@@ -90,6 +90,11 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = DataOptions::DEFAULT_SNAPSHOT_EVERY)]
     snapshot_every: u64,
 
+    /// With --data-dir: preallocated size of each journal segment, in
+    /// bytes (at least 1 MiB plus a few bytes; default 64 MiB).
+    #[arg(long, value_name = "BYTES", default_value_t = DataOptions::DEFAULT_SEGMENT_SIZE)]
+    segment_size: u64,
+
     /// Check the data directory DIR without changing it, print what it
     /// holds (snapshots, segments, records, torn tail, corruption) and
     /// exit: status 0 if a server could start on it, 1 if not.
@@ -178,6 +183,7 @@ fn run(args: Args) -> Result<(), String> {
         data: DataOptions {
             fsync: args.fsync,
             snapshot_every: args.snapshot_every,
+            segment_size: args.segment_size,
             ..DataOptions::default()
         },
     };

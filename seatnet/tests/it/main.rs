@@ -12,6 +12,7 @@
 //!   `AVAIL`'s cap, original requests granted a word at a time;
 //! - `events`: what only the event-loop mode has to show (the scenarios
 //!   every mode must pass run in both, through `support::each_io`);
+//! - `durable`: `--data-dir` restarts, its errors, `kill -9` of the binary;
 //! - `shutdown`: the library handle and the binary's SIGTERM;
 //! - `properties`: proptest over the number reader, replies and framing;
 //! - `python_parity`: the number and request readers against `python3`;
@@ -29,6 +30,7 @@ mod bounded;
 mod client_cli;
 mod commands;
 mod concurrency;
+mod durable;
 mod errors;
 mod events;
 mod fakes;
