@@ -15,7 +15,7 @@ pub(crate) mod state;
 
 use std::fmt;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use seatlog::{Fatal, Journal, SyncPolicy, Ticket};
 
 use crate::Inventory;
@@ -87,6 +87,11 @@ pub(crate) struct Durable {
     pub(crate) snapshot_every: u64,
     /// The seq of the last snapshot written; held while one is written.
     pub(crate) last_snapshot: Mutex<u64>,
+    /// Read-held by a grant from its seatcore RMW until its record is
+    /// appended (or the grant undone); write-held by a snapshot while it
+    /// reads the journal's last seq, the map and the bookings, so a
+    /// snapshot never holds a grant without its record.
+    pub(crate) grants: RwLock<()>,
 }
 
 /// Whether a reply must wait before it is sent.

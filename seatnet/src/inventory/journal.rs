@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use seatcore::SeatMap;
 use seatlog::{AppendError, Fatal, Journal, Options, Storage, Ticket};
 
@@ -146,6 +146,7 @@ impl Inventory {
                 journal,
                 snapshot_every: options.snapshot_every,
                 last_snapshot: Mutex::new(opened.snapshot_seq.unwrap_or(0)),
+                grants: RwLock::new(()),
             }),
         };
         Ok((inventory, opened))
@@ -195,17 +196,23 @@ impl Inventory {
     }
 
     fn snapshot_locked(&self, d: &Durable, last: &mut u64) -> Result<Option<u64>, DataError> {
-        // Every record <= seq is applied in memory once seq is handed out.
-        let seq = d.journal.last_seq();
-        if seq == *last {
-            return Ok(None);
-        }
-        let map = self.map.snapshot();
-        let bookings = self.bookings.entries();
+        let (seq, map, bookings) = {
+            // No grant is between its RMW and its append meanwhile, so
+            // every grant the map shows has a record <= seq; and every
+            // record <= seq is applied in memory once seq is handed out.
+            let _grants = d.grants.write();
+            let seq = d.journal.last_seq();
+            if seq == *last {
+                return Ok(None);
+            }
+            (seq, self.map.snapshot(), self.bookings.entries())
+        };
+        // Taken after the grants lock is released: a request with an id
+        // holds the id lock while it waits for the grants lock.
         let bytes = state::encode(&map, &bookings, &self.ids.lock());
-        // The state may also hold changes of records after seq; make them
-        // durable before the snapshot can be used, so replaying them over
-        // it (idempotent) is always possible.
+        // The state may also hold cancels (and ids) of records after seq;
+        // make them durable before the snapshot can be used, so replaying
+        // them over it (idempotent) is always possible.
         d.journal.sync().map_err(|e| DataError(e.to_string()))?;
         d.journal
             .write_snapshot(seq, &bytes)
@@ -269,11 +276,15 @@ impl Inventory {
                 };
             }
         }
-        let ids = ids.as_deref_mut();
-        let logged = match command {
-            Command::Cancel(text) => self.cancel_logged(text, id, ids, scratch, out),
-            command => self.grant_logged(command, id, ids, scratch, counters, out),
+        let logged = {
+            let ids = ids.as_deref_mut();
+            match command {
+                Command::Cancel(text) => self.cancel_logged(text, id, ids, scratch, out),
+                command => self.grant_logged(command, id, ids, scratch, counters, out),
+            }
         };
+        // The snapshot reads the id table: release it first.
+        drop(ids);
         if logged.snapshot_due {
             self.snapshot_if_free();
         }
@@ -297,6 +308,9 @@ impl Inventory {
     ) -> Logged {
         let start = out.len();
         let capacity = self.map.capacity();
+        // Held until the record is appended or the grant undone (see
+        // `Durable::grants`).
+        let _grants = self.durable.as_ref().map(|d| d.grants.read());
         let reply = self.execute(command, scratch, counters);
         reply.write_to(out);
         let error = reply.is_error();

@@ -278,6 +278,8 @@ fn kill_nine(cycles: usize, clients: usize) {
         dir.arg(),
         "--segment-size",
         &segment,
+        "--snapshot-every",
+        "50",
         "--log-level",
         "error",
     ];
@@ -358,4 +360,11 @@ fn kill_nine(cycles: usize, clients: usize) {
 #[test]
 fn kill_nine_loses_no_acknowledged_booking() {
     kill_nine(5, 4);
+}
+
+/// The 20 cycles: cheap enough (each cycle runs for tens of ms) to
+/// run with every `cargo test`.
+#[test]
+fn kill_nine_twenty_cycles() {
+    kill_nine(20, 6);
 }
