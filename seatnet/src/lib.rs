@@ -23,6 +23,14 @@
 //!   request text;
 //! - [`Counters`]: the numbers `STATS` reports.
 //!
+//! # Durability
+//!
+//! - [`Inventory::open`]: a data directory (a [`seatlog`] journal plus
+//!   snapshots), replayed at start; [`DataOptions`] (`--fsync`,
+//!   `--snapshot-every`); [`Config::data_dir`] makes [`Server`] use one;
+//! - [`Commit`] and [`Unsettled`]: a reply that changed seats waits until
+//!   its change is durable; [`durable::fail_stop`] when the journal fails.
+//!
 //! # Example
 //!
 //! ```

@@ -4,7 +4,7 @@
 //! disk ([`Commit`], [`Unsettled`]).
 //!
 //! Opening a data directory and replaying it into an
-//! [`Inventory`](crate::Inventory), and the journaled request paths, are in
+//! [`Inventory`], and the journaled request paths, are in
 //! `inventory/journal.rs`. `docs/design.md` ("seatnet durability") has the
 //! formats and why replay reproduces memory.
 
