@@ -1,100 +1,80 @@
-//! The framing rule for line clients: however a stream of newline-ended
-//! requests is cut into reads, the requests (with their terminators), the
-//! `QUIT` that closes, and the way the connection ends are those of the
-//! whole stream read at once. Replies are a function of the requests in
-//! order, so equal requests mean equal replies, except for the seats `ANY`
-//! and `TOGETHER` choose: seatcore starts each search at a per-thread hint,
-//! so two runs may pick different free seats (and later replies then see
-//! different maps). Replies are therefore answered, so that `respond` runs
-//! on every request, but not compared.
+//! The framing rule: however one byte stream is cut into chunks, with
+//! pauses between them shorter than the grace period, the requests (with
+//! their terminators), the `QUIT` that closes, and the way the connection
+//! ends are those of the whole stream sent in one write. This is what the
+//! grace period buys: a native line written in pieces joins up, on an
+//! undecided connection as in line mode. (Once a connection has been
+//! answered as an original client, each chunk is its own request, as the
+//! original took each `recv`: in this property that never happens, since
+//! the whole stream arrives before any grace runs out.)
 //!
-//! Written against today's `Framer` (no grace period): while a connection
-//! has not sent its first newline, a read that returns less than it was
-//! offered makes the partial bytes an original request. A line client's
-//! first line arriving in pieces is the documented hazard, which a grace
-//! period is to remove; until then, reads before the first newline are
-//! presented as having filled the space they were offered (more bytes
-//! queued), which is what the grace period is to achieve. The comparison in
-//! [`framing_chunks`] does not depend on that choice: only [`feed`] does.
+//! Replies are a function of the requests in order, so equal requests mean
+//! equal replies, except for the seats `ANY` and `TOGETHER` choose (from a
+//! per-thread hint), so replies are answered, so that `respond` runs on
+//! every request, but not compared.
 
-use seatnet::protocol::{Control, FrameOutcome, Framer};
+use std::time::Duration;
+
+use seatnet::protocol::Framer;
 use seatnet::{Counters, Inventory, Scratch};
 
+use crate::drive::{End, drive};
 use crate::reads::Reads;
 
 const MAX_LINE: usize = 64;
 const SEATS: u64 = 100;
+/// The grace period; pauses between chunks stay below it.
+const GRACE: Duration = Duration::from_millis(5);
 
 /// What one connection saw: each request with its newline flag and
 /// whether it closed the connection, and how the connection ended.
 #[derive(Debug, PartialEq, Eq)]
 struct Seen {
     requests: Vec<(Vec<u8>, bool, bool)>,
-    end: FrameOutcome,
+    end: End,
 }
 
-/// Checks one input (layout: [`Reads`]; a stream without a newline gets
-/// one appended, so it is a line-mode stream); panics if the chunked reads
-/// see anything else than one whole read.
+/// Checks one input (layout: [`Reads`]; each chunk's pause is derived from
+/// its size and position, always under the grace); panics if the chunked
+/// stream sees anything else than one write.
 pub fn framing_chunks(data: &[u8]) {
     let reads = Reads::new(data);
-    let mut stream = reads.stream.to_vec();
-    if !stream.contains(&b'\n') {
-        stream.push(b'\n');
+    let stream = reads.stream;
+    let whole = feed([(stream, Duration::ZERO)]);
+    let mut chunks = Vec::new();
+    let mut at = 0;
+    for i in 0.. {
+        if at == stream.len() {
+            break;
+        }
+        let n = reads.size(i, MAX_LINE * 2).max(1).min(stream.len() - at);
+        // Pauses of 0 to 4.9 ms: within the grace.
+        let pause = Duration::from_micros(((n * 7 + i * 13) % 50) as u64 * 100);
+        chunks.push((&stream[at..at + n], pause));
+        at += n;
     }
-    let whole = feed(&stream, |_, space| space);
-    let chunked = feed(&stream, |i, space| reads.size(i, space));
+    let chunked = feed(chunks);
     assert_eq!(
         chunked,
         whole,
         "stream {:?}",
-        String::from_utf8_lossy(&stream)
+        String::from_utf8_lossy(stream)
     );
 }
 
-/// Feeds `stream` to a fresh framer and inventory in reads of
-/// `size(read number, space offered)` bytes, then ends the stream.
-fn feed(stream: &[u8], size: impl Fn(usize, usize) -> usize) -> Seen {
+/// Feeds the chunks to a fresh framer and inventory, then ends the stream.
+fn feed<'a>(chunks: impl IntoIterator<Item = (&'a [u8], Duration)>) -> Seen {
     let inventory = Inventory::new(SEATS).expect("seats >= 1");
     let counters = Counters::default();
     let mut scratch = Scratch::default();
-    let mut framer = Framer::new(MAX_LINE);
+    let mut framer = Framer::new(MAX_LINE, GRACE);
     let mut requests = Vec::new();
     let mut out = Vec::new();
-    let mut handle = |request: &[u8], newline: bool| {
+    let end = drive(&mut framer, chunks, |request, newline| {
         out.clear();
         let answered = inventory.respond(request, &mut scratch, &counters, &mut out);
         requests.push((request.to_vec(), newline, answered.close));
-        if answered.close {
-            Control::Close
-        } else {
-            Control::Continue
-        }
-    };
-    let mut at = 0;
-    let mut end = FrameOutcome::ReadMore;
-    for read in 0.. {
-        if at == stream.len() {
-            break;
-        }
-        let line_mode = framer.line_mode();
-        let spare = framer.spare();
-        let n = size(read, spare.len())
-            .clamp(1, spare.len())
-            .min(stream.len() - at);
-        // Before the first newline, a read says "more is queued" (see the
-        // module comment); after it, the read is short unless it filled
-        // the space.
-        let offered = if line_mode { spare.len() } else { n };
-        spare[..n].copy_from_slice(&stream[at..at + n]);
-        at += n;
-        end = framer.advance(n, offered, &mut handle);
-        if end != FrameOutcome::ReadMore {
-            break;
-        }
-    }
-    if end == FrameOutcome::ReadMore {
-        end = framer.finish(&mut handle);
-    }
+        answered.close
+    });
     Seen { requests, end }
 }

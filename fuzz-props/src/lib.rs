@@ -8,8 +8,11 @@
 //! - [`seatmap_ops`]: seatcore's `SeatMap` against a `Vec<bool>` model;
 //! - [`protocol_stream`]: bytes cut into reads through seatnet's framing and
 //!   request handling, checked reply by reply;
-//! - [`framing_chunks`]: any chunking of a line-mode stream gives the same
-//!   requests and replies as one read.
+//! - [`framing_chunks`]: any chunking of a stream, with pauses within the
+//!   grace period, gives the same requests as one write (the grace rule).
+//!
+//! Both stream checks drive the framer as the server does, on made-up time
+//! (`drive.rs`).
 //!
 //! Every check panics (with a message) when its property fails, and
 //! returns quietly on any input it cannot use, so that anything libFuzzer
@@ -17,6 +20,7 @@
 
 #![forbid(unsafe_code)]
 
+mod drive;
 mod framing_chunks;
 mod protocol_stream;
 mod reads;

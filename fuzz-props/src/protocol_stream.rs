@@ -8,24 +8,41 @@
 //!   the same number (the echo of the original reply is a fixed point);
 //! - the seats reserved never exceed the seat count.
 
-use seatnet::protocol::{Command, Control, FrameOutcome, Framer, Number, parse};
+use std::time::Duration;
+
+use seatnet::protocol::{Command, Framer, Number, parse};
 use seatnet::{Counters, Inventory, Scratch};
 
+use crate::drive::drive;
 use crate::reads::Reads;
 
 const MAX_LINE: usize = 64;
 const SEATS: u64 = 100;
+const GRACE: Duration = Duration::from_millis(5);
 
-/// Checks one input (layout: [`Reads`]); panics if a property fails.
+/// Checks one input (layout: [`Reads`]; each chunk's pause, 0 to 9.9 ms,
+/// is derived from its size and position, so some pauses outlast the grace
+/// and make original requests); panics if a property fails.
 pub fn protocol_stream(data: &[u8]) {
     let reads = Reads::new(data);
     let bytes = reads.stream;
     let inventory = Inventory::new(SEATS).expect("seats >= 1");
     let counters = Counters::default();
     let mut scratch = Scratch::default();
-    let mut framer = Framer::new(MAX_LINE);
+    let mut framer = Framer::new(MAX_LINE, GRACE);
     let mut out = Vec::new();
-    let mut handle = |request: &[u8], _newline: bool| {
+    let mut chunks = Vec::new();
+    let mut at = 0;
+    for i in 0.. {
+        if at == bytes.len() {
+            break;
+        }
+        let n = reads.size(i, MAX_LINE * 2).max(1).min(bytes.len() - at);
+        let pause = Duration::from_micros(((n * 11 + i * 17) % 100) as u64 * 100);
+        chunks.push((&bytes[at..at + n], pause));
+        at += n;
+    }
+    drive(&mut framer, chunks, |request, _newline| {
         assert!(!request.contains(&b'\n'), "a request holds a newline");
         assert!(request.len() <= MAX_LINE, "a request over max_line");
         check_numbers(request);
@@ -38,34 +55,8 @@ pub fn protocol_stream(data: &[u8]) {
         );
         let reply = std::str::from_utf8(&out).expect("UTF-8 reply");
         assert_eq!(answered.error, reply.starts_with("ERR "), "{reply}");
-        if answered.close {
-            Control::Close
-        } else {
-            Control::Continue
-        }
-    };
-    let mut at = 0;
-    let mut end = FrameOutcome::ReadMore;
-    for read in 0.. {
-        if at == bytes.len() {
-            break;
-        }
-        let spare = framer.spare();
-        let offered = spare.len();
-        let n = reads.size(read, offered).min(bytes.len() - at);
-        spare[..n].copy_from_slice(&bytes[at..at + n]);
-        at += n;
-        end = framer.advance(n, offered, &mut handle);
-        if end != FrameOutcome::ReadMore {
-            break;
-        }
-    }
-    // As the server does: end of stream only on a connection still open
-    // (after `Close` or `TooLong` it closes, and the framer's buffer still
-    // holds the lines it stopped at).
-    if end == FrameOutcome::ReadMore {
-        let _ = framer.finish(&mut handle);
-    }
+        answered.close
+    });
     assert!(inventory.map().reserved_count() <= SEATS);
 }
 

@@ -5,26 +5,21 @@ use std::time::Duration;
 
 use crate::durable::DataOptions;
 
-/// How a [`Server`](crate::Server) does its network I/O.
+/// Kept so that existing callers compile: there is one I/O design now (a
+/// readiness poller and a worker pool, see `docs/design.md`), and both
+/// values select it. Deprecated; will be removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Io {
-    /// The default: an accept thread and a fixed pool of `threads` blocking
-    /// workers, each serving one connection at a time. Simple, and every
-    /// connection has a thread of its own; it pays one thread wake-up per
-    /// request, and serves at most `threads` clients at once.
+    /// The poller and the worker pool (the only design).
     #[default]
     Threads,
-    /// One event-loop thread (`mio`, edge-triggered, nonblocking sockets)
-    /// serving every connection: fewer wake-ups and context switches, so
-    /// lower latency under many connections, and many more clients than
-    /// threads. `threads` is ignored. All requests are answered on that one
-    /// thread, so one slow request (`AVAIL` on a huge map) delays the
-    /// others.
+    /// The same as [`Io::Threads`]: the former one-thread event loop was
+    /// merged into the poller.
     Events,
 }
 
 /// How to run a [`Server`](crate::Server). `Config::default()` is the
-/// original's setup: `127.0.0.1:12345`, 100 seats; plus 256 workers.
+/// original's setup: `127.0.0.1:12345`, 100 seats; plus the limits below.
 ///
 /// # Examples
 ///
@@ -33,7 +28,7 @@ pub enum Io {
 ///
 /// // A server for tests: any free port, 10 seats.
 /// let config = Config { port: 0, seats: 10, ..Config::default() };
-/// assert_eq!(config.max_conns(), 256);
+/// assert_eq!(config.max_conns(), 10_000);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -44,19 +39,29 @@ pub struct Config {
     pub port: u16,
     /// Number of seats, numbered 1..=seats on the wire.
     pub seats: u64,
-    /// Worker threads: the number of connections served at once (with
-    /// [`Io::Threads`]; unused with [`Io::Events`]).
+    /// Worker threads: requests answered at once. Independent of the
+    /// number of connections, which wait in the poller.
     pub threads: usize,
-    /// Connections open at once, served or waiting for a worker; one more
-    /// is answered `ERR busy` and closed. `None`: the same as `threads` with
-    /// [`Io::Threads`], [`Config::DEFAULT_EVENT_CONNS`] with [`Io::Events`].
+    /// Connections open at once; one more is answered `ERR busy` and
+    /// closed. `None`: [`Config::DEFAULT_MAX_CONNS`]. Capped at start to
+    /// what the descriptor limit allows.
     pub max_conns: Option<usize>,
-    /// A connection with nothing to read, or whose replies cannot be
-    /// written, for this long is closed.
+    /// Connections open at once from one IP address (`None`: no cap).
+    pub max_conns_per_addr: Option<usize>,
+    /// A connection with nothing read or written for this long is closed.
     pub idle_timeout: Duration,
+    /// A request must arrive whole within this time from its first byte.
+    pub request_timeout: Duration,
+    /// How long undecided bytes wait for more before they are answered as
+    /// an original request (see `protocol::Framer`).
+    pub grace: Duration,
     /// Longest request in bytes, line terminator not counted.
     pub max_line: usize,
-    /// Blocking worker pool (default) or one event loop.
+    /// Replies one batch may leave unsent, in bytes (beyond the socket's
+    /// buffers); past it, the connection is closed. (A connection with
+    /// unsent replies is not read until they are sent.)
+    pub max_output: usize,
+    /// Ignored (one I/O design); kept for compatibility.
     pub io: Io,
     /// Most seats one `ANY`, `TOGETHER`, `BOOK` or `ALL` may ask for; more
     /// is `ERR too-many-seats`. Bounds the work and memory of one request.
@@ -74,30 +79,34 @@ impl Config {
     /// Port of the original server.
     pub const DEFAULT_PORT: u16 = 12345;
     /// Default number of workers.
-    pub const DEFAULT_THREADS: usize = 256;
+    pub const DEFAULT_THREADS: usize = 16;
+    /// Default connection limit.
+    pub const DEFAULT_MAX_CONNS: usize = 10_000;
     /// Default idle timeout.
     pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+    /// Default request timeout.
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default grace for undecided bytes.
+    pub const DEFAULT_GRACE: Duration = Duration::from_millis(5);
+    /// Longest grace accepted (a longer one would stall original clients).
+    pub const MAX_GRACE: Duration = Duration::from_secs(10);
     /// Default longest request.
     pub const DEFAULT_MAX_LINE: usize = 4096;
+    /// Default bound on unread replies per connection.
+    pub const DEFAULT_MAX_OUTPUT: usize = 1024 * 1024;
     /// Default most seats per request: far above any party that books
     /// together, small enough that one request costs microseconds.
     pub const DEFAULT_MAX_SEATS_PER_REQUEST: u64 = 1024;
-    /// Default connection limit with [`Io::Events`]: one thread serves them
-    /// all, each costing about 8 KiB of buffers plus its unsent replies.
-    pub const DEFAULT_EVENT_CONNS: usize = 1024;
 
-    /// The connection limit in force: `max_conns`, or if unset `threads`
-    /// ([`Io::Threads`]) or [`DEFAULT_EVENT_CONNS`](Self::DEFAULT_EVENT_CONNS)
-    /// ([`Io::Events`]).
+    /// The connection limit asked for: `max_conns` or
+    /// [`DEFAULT_MAX_CONNS`](Self::DEFAULT_MAX_CONNS) (before the cap by
+    /// the descriptor limit).
     #[must_use]
     pub fn max_conns(&self) -> usize {
-        self.max_conns.unwrap_or(match self.io {
-            Io::Threads => self.threads,
-            Io::Events => Self::DEFAULT_EVENT_CONNS,
-        })
+        self.max_conns.unwrap_or(Self::DEFAULT_MAX_CONNS)
     }
 
-    /// Checks the values that have a lower bound.
+    /// Checks the values that have a bound.
     ///
     /// # Errors
     ///
@@ -112,11 +121,23 @@ impl Config {
         if self.max_conns() == 0 {
             return Err("max-conns must be at least 1".into());
         }
+        if self.max_conns_per_addr == Some(0) {
+            return Err("max-conns-per-addr must be at least 1".into());
+        }
         if self.idle_timeout.is_zero() {
             return Err("idle-timeout must be more than 0".into());
         }
+        if self.request_timeout.is_zero() {
+            return Err("request-timeout must be more than 0".into());
+        }
+        if self.grace > Self::MAX_GRACE {
+            return Err("grace-ms must be at most 10000".into());
+        }
         if self.max_line == 0 {
             return Err("max-line must be at least 1".into());
+        }
+        if self.max_output == 0 {
+            return Err("max-output must be at least 1".into());
         }
         if self.max_seats_per_request == 0 {
             return Err("max-seats-per-request must be at least 1".into());
@@ -133,8 +154,12 @@ impl Default for Config {
             seats: Self::DEFAULT_SEATS,
             threads: Self::DEFAULT_THREADS,
             max_conns: None,
+            max_conns_per_addr: None,
             idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            grace: Self::DEFAULT_GRACE,
             max_line: Self::DEFAULT_MAX_LINE,
+            max_output: Self::DEFAULT_MAX_OUTPUT,
             io: Io::Threads,
             max_seats_per_request: Self::DEFAULT_MAX_SEATS_PER_REQUEST,
             data_dir: None,
@@ -154,13 +179,8 @@ mod tests {
             (c.host.as_str(), c.port, c.seats),
             ("127.0.0.1", 12345, 100)
         );
-        assert_eq!(c.max_conns(), c.threads);
+        assert_eq!(c.max_conns(), Config::DEFAULT_MAX_CONNS);
         assert_eq!(c.validate(), Ok(()));
-        let events = Config {
-            io: Io::Events,
-            ..Config::default()
-        };
-        assert_eq!(events.max_conns(), Config::DEFAULT_EVENT_CONNS);
     }
 
     #[test]
@@ -179,11 +199,27 @@ mod tests {
                 ..Config::default()
             },
             Config {
+                max_conns_per_addr: Some(0),
+                ..Config::default()
+            },
+            Config {
                 idle_timeout: Duration::ZERO,
                 ..Config::default()
             },
             Config {
+                request_timeout: Duration::ZERO,
+                ..Config::default()
+            },
+            Config {
+                grace: Duration::from_secs(11),
+                ..Config::default()
+            },
+            Config {
                 max_line: 0,
+                ..Config::default()
+            },
+            Config {
+                max_output: 0,
                 ..Config::default()
             },
             Config {

@@ -5,11 +5,11 @@
 //!
 //! # Running a server
 //!
-//! - [`Config`]: host, port, seats, workers, limits, and the I/O mode
-//!   ([`Io::Threads`], the default blocking worker pool, or
-//!   [`Io::Events`], one event-loop thread);
+//! - [`Config`]: host, port, seats, workers, connection limits, timeouts
+//!   and the framing grace ([`Io`] is deprecated and ignored: one design);
 //! - [`Server`]: [`Server::bind`], [`Server::local_addr`],
-//!   [`Server::run`] (blocks until shutdown);
+//!   [`Server::run`] (blocks until shutdown; the calling thread is the
+//!   readiness poller, a pool of workers answers requests);
 //! - [`ShutdownHandle`]: stops a running server from any thread.
 //!
 //! # Answering requests

@@ -4,12 +4,12 @@
 //! and no decision depends on two counters agreeing, so `Relaxed` is enough
 //! everywhere (an RMW is atomic whatever its ordering, so no increment is
 //! lost). The one counter that gates something, `open`, is written by
-//! the accept thread (increment) and the workers (decrement); see
+//! the poller thread only (increment and decrement); see
 //! [`Counters::try_open`].
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-/// Counters shared by the accept thread and the workers.
+/// Counters shared by the poller thread and the workers.
 #[derive(Debug, Default)]
 pub struct Counters {
     open: AtomicU64,
@@ -36,7 +36,7 @@ pub struct CounterValues {
 
 impl Counters {
     /// Admits one more connection if fewer than `max` are open; called by
-    /// the accept thread only.
+    /// the poller thread only.
     ///
     /// Only this thread increments `open`, so the load-then-add cannot
     /// admit more than `max`: a concurrent decrement only makes the load
@@ -50,6 +50,13 @@ impl Counters {
         self.open.fetch_add(1, Relaxed);
         self.accepted.fetch_add(1, Relaxed);
         true
+    }
+
+    /// Counts a connection turned away for another reason (its address's
+    /// cap, or no descriptor to serve it).
+    pub(crate) fn reject(&self) {
+        // Relaxed: a statistic.
+        self.rejected.fetch_add(1, Relaxed);
     }
 
     /// One connection admitted by [`try_open`](Self::try_open) has ended.

@@ -21,25 +21,33 @@
 //!   `reserve` one `fetch_or`.
 //! - **a free seat hidden from searches** would make a search answer "not
 //!   enough" with seats free. It is prevented by one rule on each side:
-//!   - whoever makes a full word non-full (a release or rollback whose
-//!     `fetch_and` saw the word full) sets the word's bit afterwards, with
-//!     a read-modify-write even if the bit looks set
-//!     ([`RawSeatMap::mark_free`]), and climbs while it makes a summary word
-//!     non-zero;
-//!   - whoever clears a bit re-checks the word **afterwards** and sets the
-//!     bit again if the word has a free seat; if its clear made the summary
-//!     word zero, it clears the bit above, with the same re-check.
+//!   - every release is a `fetch_and` with `AcqRel` ordering that, when it
+//!     freed a seat, then *loads* the word's summary bit and sets it again
+//!     if it is clear ([`RawSeatMap::free_bits`]). Only the freed bit of the
+//!     old value is used, so a single-seat release stays one locked
+//!     instruction (`lock btr` on x86) plus one load that nearly always
+//!     hits a set bit;
+//!   - whoever clears a bit ([`RawSeatMap::mark_full`]) re-checks the word
+//!     **afterwards with a read-modify-write** that changes nothing
+//!     (`fetch_or(0)`), and sets the bit again if the word has a free seat;
+//!     if its clear made the summary word zero, it clears the bit above,
+//!     with the same re-check.
 //!
-//! Why the re-check always sees a release that it races with: the setter's
-//! `fetch_or` is `Release` and comes after its seat `fetch_and` in program
-//! order; the clearer's `fetch_and` is `Acquire`. The two read-modify-write
-//! the same summary word, so one precedes the other in its modification
-//! order. If the set comes first, the clear reads it (or a later
-//! read-modify-write in its release sequence), synchronizes with it, and the
-//! re-check happens after the seat's release: it sees the seat free, or a
-//! later value. If the clear comes first, the set lands after it and the
-//! bit ends set. Either way no free seat stays hidden once both return. The
-//! loom models in `tests/loom_summary.rs` check both orders of this race.
+//! Why no free seat stays hidden: a release's `fetch_and` and a clearer's
+//! re-check both read-modify-write the seat word, so one precedes the other
+//! in its modification order. If the release comes first, the re-check
+//! reads the freed seat (or a later value) and sets the bit. If the re-check
+//! comes first, the release reads it, and since the re-check is `Release`
+//! and the release `Acquire`, the clear (sequenced before the re-check)
+//! happens before the release's summary load, which therefore sees the bit
+//! clear (or set again by someone) and sets it. With a plain load as the
+//! re-check, each side could read the other's location before the other's
+//! write (store buffering), and both would do nothing. Above level 0 the
+//! same rules hold between a summary word and its parent; there a setter is
+//! `mark_nonempty`, a `fetch_or` with `Release`, and the clear is `Acquire`.
+//! The loom models in `tests/loom_summary.rs` check these races, and fail
+//! when the re-check is a load, when the release is not `Acquire`, or when
+//! the release skips the summary.
 
 use crate::layout::{BITS, is_full, low_mask, valid_bits};
 use crate::sync::{AtomicWord, Ordering};
@@ -126,22 +134,39 @@ impl<W: AtomicWord> RawSeatMap<W> {
 
     /// Frees the bits of `mask` in seat word `word` (one `fetch_and`) and
     /// returns the word before. Every release goes through here, so that a
-    /// word that stops being full is marked in the summary.
+    /// freed seat is never hidden from searches.
     #[inline]
     pub(super) fn free_bits(&self, word: usize, mask: u64) -> u64 {
-        // Release: pairs with the Acquire of the next claim of these seats
-        // (`claim.rs`), and a later summary `fetch_or` carries it on to a
-        // summary clearer.
-        let before = self.words[word].fetch_and(!mask, Ordering::Release);
-        if mask & before != 0 && is_full(before, valid_bits(word, self.capacity)) {
-            self.mark_free(word);
+        // AcqRel. Release: pairs with the Acquire of the next claim of these
+        // seats (`claim.rs`). Acquire: if a summary clearer's re-check (a
+        // read-modify-write of this word, `mark_full`) came before this in
+        // the word's modification order, this synchronizes with it, so the
+        // summary load below sees that clear (see the module docs).
+        let before = self.words[word].fetch_and(!mask, Ordering::AcqRel);
+        if before & mask != 0 {
+            self.keep_marked(word);
         }
         before
     }
 
-    /// Seat word `word` went from full to having a free seat: set its bit,
-    /// and the bits above while each summary word goes from zero to
-    /// non-zero.
+    /// After a release in seat word `word`: if its summary bit is clear (a
+    /// searcher found the word full), set it again. One load when the bit
+    /// is set, which is nearly always.
+    #[inline]
+    fn keep_marked(&self, word: usize) {
+        if let Some(level) = self.summary.levels.first() {
+            let bit = 1 << (word % BITS as usize);
+            // Relaxed: ordered after any clear it must see by the Acquire of
+            // the release's read-modify-write (see `free_bits`).
+            if level[word / BITS as usize].load(Ordering::Relaxed) & bit == 0 {
+                self.mark_free(word);
+            }
+        }
+    }
+
+    /// Seat word `word` has a free seat and its summary bit looked clear:
+    /// set it, and the bits above while each summary word goes from zero
+    /// to non-zero.
     #[cold]
     fn mark_free(&self, word: usize) {
         self.mark_nonempty(0, word);
@@ -194,14 +219,25 @@ impl<W: AtomicWord> RawSeatMap<W> {
     }
 
     /// Whether child `child` of summary level `level` has anything free: a
-    /// free seat for level 0, a set bit above.
+    /// free seat for level 0, a set bit above. The re-check after a clear.
     fn child_has_free(&self, level: usize, child: usize) -> bool {
-        // Relaxed: the Acquire clear before this call already ordered it
-        // after any change whose summary bit it cleared.
         if level == 0 {
-            let value = self.words[child].load(Ordering::Relaxed);
+            // A read-modify-write that changes nothing (`fetch_or(0)`), not a
+            // load: it takes its place in the seat word's modification order,
+            // so every release of the word is either before it (and this
+            // reads the freed seat) or after it (and that release's Acquire
+            // synchronizes with this Release, so its summary load sees our
+            // clear and it sets the bit again). With a plain load, this could
+            // miss the release while the release's load missed our clear (the
+            // store-buffering pattern), and the seat would stay hidden.
+            let value = self.words[child].fetch_or(0, Ordering::AcqRel);
             !is_full(value, valid_bits(child, self.capacity))
         } else {
+            // Relaxed: above level 0 the setter is `mark_nonempty`, a
+            // read-modify-write of *this* summary word (Release) whose own
+            // read-modify-write on the parent the clear (Acquire) is ordered
+            // against; if the setter's parent update came first, the clear
+            // synchronized with it and this load sees the child's bit.
             self.summary.levels[level - 1][child].load(Ordering::Relaxed) != 0
         }
     }
@@ -212,6 +248,36 @@ impl<W: AtomicWord> RawSeatMap<W> {
         let value = self.words[word].get_exclusive();
         let nonempty = !is_full(value, valid_bits(word, self.capacity));
         self.summary.set_path_mut(word, nonempty);
+    }
+
+    /// The first place, if any, where something free is hidden: a child
+    /// (one of the seat words `seat_words`, or any summary word) with
+    /// something free whose bit one level up is clear. Plain loads; for
+    /// tests, once every thread has joined (a loom model names the seat
+    /// words it touched, to stay within loom's branch budget).
+    #[cfg(test)]
+    pub(crate) fn hidden_free(&self, seat_words: &[usize]) -> Option<(usize, usize)> {
+        for (level, words) in self.summary.levels.iter().enumerate() {
+            let children: Vec<usize> = if level == 0 {
+                seat_words.to_vec()
+            } else {
+                (0..self.summary.levels[level - 1].len()).collect()
+            };
+            for child in children {
+                let has_free = if level == 0 {
+                    let value = self.words[child].load(Ordering::Relaxed);
+                    !is_full(value, valid_bits(child, self.capacity))
+                } else {
+                    self.summary.levels[level - 1][child].load(Ordering::Relaxed) != 0
+                };
+                let bit =
+                    words[child / BITS as usize].load(Ordering::Relaxed) & (1 << (child % 64));
+                if has_free && bit == 0 {
+                    return Some((level, child));
+                }
+            }
+        }
+        None
     }
 
     /// Whether the summary says seat word `word` may have a free seat (for

@@ -46,6 +46,7 @@ fn a_release_racing_a_searcher_that_fills_the_word_is_never_hidden() {
         // Seat 10 is free, so the summary must say so, and a search (from
         // the other word, so it must follow the summary) finds it.
         assert!(map.summary_marks(0), "a free seat is hidden from searches");
+        assert_eq!(map.hidden_free(&[0, 1]), None, "something free is hidden");
         assert_eq!(take_one(&map, 1), Ok(10));
     });
 }
@@ -69,6 +70,7 @@ fn the_race_two_levels_up() {
         assert_eq!(searcher.join().unwrap(), Ok(64 * 64 + 1));
         assert_eq!(releaser.join().unwrap(), Ok(()));
         assert!(map.summary_marks(64), "a free seat is hidden from searches");
+        assert_eq!(map.hidden_free(&[64]), None, "something free is hidden");
         assert_eq!(take_one(&map, 0), Ok(64 * 64 + 9));
     });
 }
@@ -101,6 +103,11 @@ fn two_clearers_and_a_release() {
             .filter(|s| !taken.contains(s))
             .collect();
         assert_eq!(left.len(), 1, "took {taken:?}");
+        assert_eq!(
+            map.hidden_free(&[0, 1, 2]),
+            None,
+            "something free is hidden"
+        );
         assert_eq!(take_one(&map, 2), Ok(left[0]));
     });
 }

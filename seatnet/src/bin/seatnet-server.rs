@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use seatlog::SyncPolicy;
-use seatnet::{Config, DataOptions, Io, Server, ShutdownHandle};
+use seatnet::{Config, DataOptions, Server, ShutdownHandle};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use tracing_subscriber::EnvFilter;
@@ -34,31 +34,51 @@ struct Args {
     #[arg(long, default_value_t = Config::DEFAULT_SEATS, value_parser = clap::value_parser!(u64).range(1..))]
     seats: u64,
 
-    /// How connections are served. "threads" (default): a fixed pool of
-    /// blocking worker threads, one connection each (simple; at most
-    /// --threads clients at once; one thread wake-up per request).
-    /// "events": one event-loop thread serving every connection (lower
-    /// latency and more throughput under many connections, up to
-    /// --max-conns clients, default 1024; --threads is ignored; one slow
-    /// request delays all the others).
-    #[arg(long, value_enum, default_value_t = IoMode::Threads)]
-    io: IoMode,
+    /// Deprecated and ignored (a warning says so): there is one I/O design
+    /// now, a readiness poller holding every connection and a pool of
+    /// --threads workers answering requests.
+    #[arg(long, value_name = "MODE", hide_possible_values = true)]
+    io: Option<String>,
 
-    /// Worker threads = connections served at once (--io threads only).
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    /// Worker threads: requests answered at once. Connections do not hold
+    /// a worker while they wait, so this is independent of --max-conns.
+    #[arg(long, default_value_t = Config::DEFAULT_THREADS as u64, value_parser = clap::value_parser!(u64).range(1..=4096))]
     threads: u64,
 
-    /// Connections open at once (served or queued); one more gets
-    /// "ERR busy" and is closed. Default: the number of threads (--io
-    /// threads) or 1024 (--io events). Above --threads, the extra
-    /// connections wait until a worker is free (--io threads).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    max_conns: Option<u64>,
+    /// Connections open at once; one more gets "ERR busy" and is closed.
+    /// Capped at start to what the descriptor limit allows (raised to its
+    /// hard limit first; the cap is logged).
+    #[arg(long, default_value_t = Config::DEFAULT_MAX_CONNS as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    max_conns: u64,
 
-    /// Seconds a connection may stay silent (or leave its replies unread)
+    /// Connections open at once from one IP address; one more gets "ERR
+    /// busy" and is closed. Off by default (many honest clients may share
+    /// an address).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_conns_per_addr: Option<u64>,
+
+    /// Seconds a connection may stay silent (nothing read or written)
     /// before it is closed.
     #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     idle_timeout: u64,
+
+    /// Seconds within which a request must arrive whole, from its first
+    /// byte; a connection that takes longer is closed (slow clients).
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout: u64,
+
+    /// Milliseconds a new connection's bytes without newline wait for more
+    /// before they are answered as an original request (a native line
+    /// written in pieces joins up); once per connection. A partial starting
+    /// with a letter waits max(this, 1000). See docs/protocol.md.
+    #[arg(long, value_name = "MS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    grace_ms: u64,
+
+    /// Bytes of replies one batch may leave unsent (beyond the socket's
+    /// buffers); past it, the connection is closed. A client that does not
+    /// read its replies is not read either until they are sent.
+    #[arg(long, value_name = "BYTES", default_value_t = Config::DEFAULT_MAX_OUTPUT as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    max_output: u64,
 
     /// Longest request in bytes (line terminator not counted); a longer one
     /// gets "ERR line-too-long" and the connection is closed.
@@ -115,15 +135,6 @@ struct Args {
     quiet: bool,
 }
 
-/// The `--io` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum IoMode {
-    /// A fixed pool of blocking worker threads (the default).
-    Threads,
-    /// One event-loop thread serving every connection.
-    Events,
-}
-
 fn parse_max_line(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if (1..=16 * 1024 * 1024).contains(&n) => Ok(n),
@@ -164,20 +175,27 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), String> {
     init_logging(&args)?;
+    if let Some(mode) = &args.io {
+        tracing::warn!(
+            mode,
+            "--io is deprecated and ignored: one I/O design serves every connection"
+        );
+    }
+    raise_descriptor_limit();
     let config = Config {
         host: args.host,
         port: args.port,
         seats: args.seats,
         threads: usize::try_from(args.threads).map_err(|e| e.to_string())?,
-        max_conns: args
-            .max_conns
+        max_conns: Some(usize::try_from(args.max_conns).unwrap_or(usize::MAX)),
+        max_conns_per_addr: args
+            .max_conns_per_addr
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         idle_timeout: Duration::from_secs(args.idle_timeout),
+        request_timeout: Duration::from_secs(args.request_timeout),
+        grace: Duration::from_millis(args.grace_ms),
         max_line: args.max_line,
-        io: match args.io {
-            IoMode::Threads => Io::Threads,
-            IoMode::Events => Io::Events,
-        },
+        max_output: usize::try_from(args.max_output).unwrap_or(usize::MAX),
         max_seats_per_request: args.max_seats_per_request,
         data_dir: args.data_dir,
         data: DataOptions {
@@ -186,6 +204,7 @@ fn run(args: Args) -> Result<(), String> {
             segment_size: args.segment_size,
             ..DataOptions::default()
         },
+        ..Config::default()
     };
     let server = Server::bind(config.clone()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::Other {
@@ -196,10 +215,6 @@ fn run(args: Args) -> Result<(), String> {
     })?;
     stop_on_signals(server.shutdown_handle())?;
     let mut stdout = std::io::stdout().lock();
-    let serving = match config.io {
-        Io::Threads => format!("{} workers", config.threads),
-        Io::Events => format!("event loop, up to {} connections", config.max_conns()),
-    };
     let storage = match &config.data_dir {
         None => "in memory only".to_string(),
         Some(dir) => format!(
@@ -210,9 +225,11 @@ fn run(args: Args) -> Result<(), String> {
     };
     writeln!(
         stdout,
-        "seatnet-server listening on {} ({} seats, {serving}, {storage})",
+        "seatnet-server listening on {} ({} seats, {} workers, up to {} connections, {storage})",
         server.local_addr(),
         config.seats,
+        config.threads,
+        server.max_conns(),
     )
     .and_then(|()| stdout.flush())
     .map_err(|e| format!("cannot write to stdout: {e}"))?;
@@ -245,16 +262,36 @@ fn init_logging(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
-/// A thread that turns the first SIGINT or SIGTERM into a clean shutdown.
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit, so that
+/// `--max-conns` connections fit (the server caps it to what is allowed).
+fn raise_descriptor_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "descriptor limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the descriptor limit"),
+    }
+}
+
+/// Exit status when a second signal cuts the shutdown short.
+const FORCED_EXIT: i32 = 2;
+
+/// A thread that turns the first SIGINT or SIGTERM into a clean shutdown,
+/// and a second one into an immediate exit (the clean shutdown may wait
+/// for a request partly received, up to the request timeout, and for
+/// clients to read their last replies, up to the idle timeout).
 fn stop_on_signals(stop: ShutdownHandle) -> Result<(), String> {
     let mut signals =
         Signals::new([SIGINT, SIGTERM]).map_err(|e| format!("cannot catch signals: {e}"))?;
     std::thread::Builder::new()
         .name("seatnet-signals".into())
         .spawn(move || {
-            if let Some(signal) = signals.forever().next() {
-                tracing::info!(signal, "stopping");
+            let mut signals = signals.forever();
+            if let Some(signal) = signals.next() {
+                tracing::info!(signal, "stopping; a second signal forces exit");
                 stop.shutdown();
+            }
+            if let Some(signal) = signals.next() {
+                tracing::warn!(signal, "second signal: exiting without waiting for clients");
+                std::process::exit(FORCED_EXIT);
             }
         })
         .map(drop)

@@ -5,22 +5,49 @@
 //! - **line clients** end each request with `\n` (or `\r\n`) and may send
 //!   many in one write; each gets its reply followed by `\n`, in order;
 //! - **original clients** send one request with no terminator in one write
-//!   and wait for the reply, which must come without `\n` and without delay.
+//!   and wait for the reply, which must come without `\n`.
 //!
-//! The rule that tells them apart with no timer and no extra system call:
-//! a `read` that returns **fewer bytes than the space offered** means the
-//! kernel had nothing more queued, so the client has sent everything it has
-//! for now. If bytes after the last newline remain at that moment and the
-//! connection has never sent a newline, they are one original request. Once
-//! a connection has sent one newline-terminated request it is in *line
-//! mode*, and from then on a partial line waits for its newline.
+//! # The rule
 //!
-//! The hazard, documented in `docs/protocol.md`: a line client whose very
-//! first line reaches the server in two pieces with a pause between them
-//! gets its first piece answered as an original request.
+//! A connection's kind is *undecided* until its first request is answered.
 //!
-//! Memory is bounded: the buffer holds at most one partial line of
-//! `max_line` bytes (plus `\r\n`) and the reads after it.
+//! - A complete line (bytes up to `\n`) is always a line request, and the
+//!   first one puts the connection in *line mode* for good: from then on a
+//!   partial line waits for its newline (bounded by the server's request
+//!   timeout and `max_line`).
+//! - While undecided, unterminated bytes are answered as an original
+//!   request only once a **grace period** (`grace`, default 5 ms) has passed
+//!   with no new bytes, so a native line written in pieces within that
+//!   period joins up. A partial whose first non-blank byte is an ASCII
+//!   letter can never be a request the original answered (its `int()`
+//!   takes no letters), so it waits longer, [`Framer::letter_grace`]
+//!   (`max(grace, 1 s)`): a native command written in pieces joins up even
+//!   with long pauses, and an original client that typed a word still gets
+//!   its one-line error, without newline, about a second later. Trailing
+//!   whitespace is nothing special (`5,10 ` is seats 5 and 10 and waits the
+//!   plain grace).
+//! - Once the first request was answered as an original request, the
+//!   connection is an *original client* for good and each later batch of
+//!   unterminated bytes is answered at once, as the original did (it took
+//!   each `recv` as one request). The grace is paid once per connection,
+//!   never per request.
+//!
+//! The one remaining hazard: a line client whose **first** line reaches the
+//! server in pieces separated by more than the grace (more than 1 s for a
+//! line that starts with a letter), with the first piece not starting with
+//! a letter (`5,1` … `0\n`), gets that first piece answered as an original
+//! request, and the connection is an original client from then on.
+//!
+//! The framer is pure: it never reads a clock. The caller passes the time
+//! bytes arrived ([`Framer::push`]) and the time now ([`Framer::next`]),
+//! and the framer says until when it waits ([`Frame::Wait`]), so it can be
+//! tested and fuzzed with made-up times.
+//!
+//! Memory is bounded: the buffer holds at most one partial request of
+//! `max_line` bytes (plus `\r\n`) and the requests not yet taken; the
+//! caller reads at most [`Framer::room`] bytes.
+
+use std::time::{Duration, Instant};
 
 /// What to do after a request's reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,16 +58,32 @@ pub enum Control {
     Close,
 }
 
-/// What [`Framer::advance`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FrameOutcome {
-    /// Every complete request was handed out; read more.
-    ReadMore,
-    /// A handler asked to close.
-    Close,
+/// What [`Framer::next`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Frame<'a> {
+    /// A request to answer now; `newline`: it ended with a newline (its
+    /// reply ends with one too).
+    Request {
+        /// The request's bytes, without `\r\n`.
+        bytes: &'a [u8],
+        /// Whether the request ended with a newline.
+        newline: bool,
+    },
     /// A request over `max_line` bytes: answer `ERR line-too-long` and
     /// close. The requests before it were handed out.
     TooLong,
+    /// Nothing to answer yet. `Some(t)`: undecided bytes become an
+    /// original request at `t` if nothing arrives before; `None`: wait for
+    /// more bytes (nothing buffered, or a partial line in line mode).
+    Wait(Option<Instant>),
+}
+
+/// What the connection has shown itself to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Undecided,
+    Line,
+    Original,
 }
 
 /// Splits a connection's byte stream into requests.
@@ -48,126 +91,226 @@ pub enum FrameOutcome {
 /// # Examples
 ///
 /// ```
-/// use seatnet::protocol::{Control, FrameOutcome, Framer};
+/// use std::time::{Duration, Instant};
+/// use seatnet::protocol::{Frame, Framer};
 ///
-/// let mut framer = Framer::new(4096);
-/// let bytes = b"1\r\n2\n3";
-/// let space = framer.spare().len();
-/// framer.spare()[..bytes.len()].copy_from_slice(bytes);
-/// let mut seen = Vec::new();
-/// let outcome = framer.advance(bytes.len(), space, |request, newline| {
-///     seen.push((request.to_vec(), newline));
-///     Control::Continue
-/// });
-/// assert_eq!(outcome, FrameOutcome::ReadMore);
+/// let t0 = Instant::now();
+/// let mut framer = Framer::new(4096, Duration::from_millis(5));
+/// framer.push(b"1\r\n2\n3", t0);
+/// assert_eq!(framer.next(t0), Frame::Request { bytes: b"1", newline: true });
+/// assert_eq!(framer.next(t0), Frame::Request { bytes: b"2", newline: true });
 /// // "3" waits for its newline: the connection is in line mode.
-/// assert_eq!(seen, [(b"1".to_vec(), true), (b"2".to_vec(), true)]);
+/// assert_eq!(framer.next(t0), Frame::Wait(None));
+///
+/// // A new connection: bytes with no newline are an original request once
+/// // the grace has passed with nothing more.
+/// framer.reset();
+/// framer.push(b"5,10", t0);
+/// let deadline = t0 + Duration::from_millis(5);
+/// assert_eq!(framer.next(t0), Frame::Wait(Some(deadline)));
+/// assert_eq!(framer.next(deadline), Frame::Request { bytes: b"5,10", newline: false });
 /// ```
 #[derive(Debug)]
 pub struct Framer {
     buf: Vec<u8>,
-    /// Bytes of `buf` holding data (a partial line, at the front).
-    filled: usize,
-    line_mode: bool,
+    /// Where the requests not yet handed out begin in `buf`.
+    start: usize,
+    kind: Kind,
     max_line: usize,
+    grace: Duration,
+    /// When the last bytes arrived.
+    last_arrival: Option<Instant>,
+    /// When the first byte of the oldest unanswered request arrived.
+    partial_since: Option<Instant>,
 }
 
 impl Framer {
-    /// The smallest read buffer, so that short lines are read many at once.
-    const MIN_BUFFER: usize = 8 * 1024;
+    /// How long a letter-first undecided partial waits at least.
+    pub const LETTER_GRACE: Duration = Duration::from_secs(1);
 
     /// A framer for requests of at most `max_line` bytes (terminator not
-    /// counted).
+    /// counted) and undecided bytes waiting `grace` for more.
     #[must_use]
-    pub fn new(max_line: usize) -> Self {
+    pub fn new(max_line: usize, grace: Duration) -> Self {
         Framer {
-            buf: vec![0; (max_line + 2).max(Self::MIN_BUFFER)],
-            filled: 0,
-            line_mode: false,
+            buf: Vec::new(),
+            start: 0,
+            kind: Kind::Undecided,
             max_line,
+            grace,
+            last_arrival: None,
+            partial_since: None,
         }
     }
 
     /// Forgets everything, for the next connection.
     pub fn reset(&mut self) {
-        self.filled = 0;
-        self.line_mode = false;
+        self.buf.clear();
+        self.start = 0;
+        self.kind = Kind::Undecided;
+        self.last_arrival = None;
+        self.partial_since = None;
     }
 
     /// Whether the connection has sent a newline-terminated request.
     #[must_use]
     pub fn line_mode(&self) -> bool {
-        self.line_mode
+        self.kind == Kind::Line
     }
 
-    /// The space to read into; never empty.
-    pub fn spare(&mut self) -> &mut [u8] {
-        &mut self.buf[self.filled..]
+    /// How long a letter-first undecided partial waits: `max(grace, 1 s)`.
+    #[must_use]
+    pub fn letter_grace(&self) -> Duration {
+        self.grace.max(Self::LETTER_GRACE)
     }
 
-    /// Takes `n` bytes just read into [`spare`](Self::spare), which offered
-    /// `offered` bytes, and hands each complete request to `handle` with
-    /// whether it ended with a newline. Partial data stays for the next
-    /// read.
-    pub fn advance(
-        &mut self,
-        n: usize,
-        offered: usize,
-        mut handle: impl FnMut(&[u8], bool) -> Control,
-    ) -> FrameOutcome {
-        self.filled += n;
-        let mut start = 0;
-        while let Some(at) = memchr(b'\n', &self.buf[start..self.filled]) {
-            let end = start + at;
-            let mut line = &self.buf[start..end];
-            if let [rest @ .., b'\r'] = line {
-                line = rest;
-            }
-            start = end + 1;
-            self.line_mode = true;
-            if line.len() > self.max_line {
-                return FrameOutcome::TooLong;
-            }
-            if handle(line, true) == Control::Close {
-                return FrameOutcome::Close;
-            }
+    /// How many bytes the caller may read and [`push`](Self::push) now:
+    /// room for one more read of 8 KiB beyond the longest partial request.
+    /// Zero while requests wait to be taken with [`next`](Self::next).
+    #[must_use]
+    pub fn room(&self) -> usize {
+        (self.max_line + 2 + 8 * 1024).saturating_sub(self.buffered().len())
+    }
+
+    /// Whether bytes not yet answered are buffered.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.buffered().is_empty()
+    }
+
+    /// When the first byte of the oldest unanswered request arrived (for
+    /// the server's request timeout), if any is buffered.
+    #[must_use]
+    pub fn partial_since(&self) -> Option<Instant> {
+        self.partial_since.filter(|_| !self.is_empty())
+    }
+
+    /// When the buffered bytes can be answered without more arriving:
+    /// `Some(t)` with `t` in the past if a request is complete now, in the
+    /// future for undecided bytes still in their grace, `None` if nothing
+    /// is buffered or a partial line waits for its newline.
+    #[must_use]
+    pub fn ready_at(&self) -> Option<Instant> {
+        let pending = self.buffered();
+        let arrived = self.last_arrival?;
+        if pending.is_empty() {
+            return None;
         }
-        let partial = start..self.filled;
-        if partial.len() > self.max_line + 1 {
-            // Even a `\r\n` next could not make it short enough.
-            return FrameOutcome::TooLong;
+        if memchr(b'\n', pending).is_some() || pending.len() > self.max_line + 1 {
+            return Some(arrived);
         }
-        if !self.line_mode && !partial.is_empty() && n < offered {
-            if partial.len() > self.max_line {
-                return FrameOutcome::TooLong;
+        match self.kind {
+            Kind::Line => None,
+            Kind::Original => Some(arrived),
+            Kind::Undecided => Some(arrived + self.wait_for(pending)),
+        }
+    }
+
+    /// How long undecided `pending` bytes wait for more.
+    fn wait_for(&self, pending: &[u8]) -> Duration {
+        if starts_with_letter(pending) {
+            self.letter_grace()
+        } else {
+            self.grace
+        }
+    }
+
+    /// Takes bytes that arrived at `now`.
+    pub fn push(&mut self, bytes: &[u8], now: Instant) {
+        if bytes.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            self.partial_since = Some(now);
+        }
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(bytes);
+        self.last_arrival = Some(now);
+    }
+
+    /// The next request to answer at `now`, or why there is none yet.
+    pub fn next(&mut self, now: Instant) -> Frame<'_> {
+        let pending = &self.buf[self.start..];
+        if let Some(at) = memchr(b'\n', pending) {
+            let begin = self.start;
+            let mut end = begin + at;
+            self.start = end + 1;
+            self.kind = Kind::Line;
+            // The rest arrived no earlier than the last bytes (a lenient
+            // start for the next request's timeout).
+            self.partial_since = self.last_arrival;
+            if end > begin && self.buf[end - 1] == b'\r' {
+                end -= 1;
             }
-            self.filled = 0;
-            return match handle(&self.buf[partial], false) {
-                Control::Close => FrameOutcome::Close,
-                Control::Continue => FrameOutcome::ReadMore,
+            if end - begin > self.max_line {
+                return Frame::TooLong;
+            }
+            return Frame::Request {
+                bytes: &self.buf[begin..end],
+                newline: true,
             };
         }
-        self.buf.copy_within(partial.clone(), 0);
-        self.filled = partial.len();
-        FrameOutcome::ReadMore
+        if pending.is_empty() {
+            self.buf.clear();
+            self.start = 0;
+            return Frame::Wait(None);
+        }
+        if pending.len() > self.max_line + 1 {
+            // Even a `\r\n` next could not make it short enough.
+            return Frame::TooLong;
+        }
+        let answer_at = match self.kind {
+            Kind::Line => return Frame::Wait(None),
+            Kind::Original => now,
+            Kind::Undecided => self.last_arrival.unwrap_or(now) + self.wait_for(pending),
+        };
+        if now < answer_at {
+            return Frame::Wait(Some(answer_at));
+        }
+        self.take_partial()
     }
 
-    /// At end of stream: hands a last unterminated request, if any, to
-    /// `handle` (a client that half-closes after its last line still gets
-    /// an answer).
-    pub fn finish(&mut self, handle: impl FnOnce(&[u8], bool) -> Control) -> FrameOutcome {
-        let partial = std::mem::take(&mut self.filled);
-        if partial == 0 {
-            return FrameOutcome::ReadMore;
+    /// At end of stream: the last unterminated request, if any (a client
+    /// that half-closes after its last line still gets an answer), else
+    /// `Wait(None)`.
+    pub fn finish(&mut self) -> Frame<'_> {
+        if self.is_empty() {
+            return Frame::Wait(None);
         }
-        if partial > self.max_line {
-            return FrameOutcome::TooLong;
+        self.take_partial()
+    }
+
+    /// Hands out every buffered byte as one request without newline.
+    fn take_partial(&mut self) -> Frame<'_> {
+        let begin = self.start;
+        if self.buf.len() - begin > self.max_line {
+            return Frame::TooLong;
         }
-        match handle(&self.buf[..partial], false) {
-            Control::Close => FrameOutcome::Close,
-            Control::Continue => FrameOutcome::ReadMore,
+        self.start = self.buf.len();
+        if self.kind == Kind::Undecided {
+            self.kind = Kind::Original;
+        }
+        Frame::Request {
+            bytes: &self.buf[begin..],
+            newline: false,
         }
     }
+
+    /// The bytes not yet handed out.
+    fn buffered(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
+/// Whether the first byte that is not ASCII whitespace is an ASCII letter.
+fn starts_with_letter(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(u8::is_ascii_alphabetic)
 }
 
 /// The index of the first `needle` in `haystack` (`slice::iter().position`
@@ -180,31 +323,37 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
-    /// Feeds `reads` one by one, each as if the read returned exactly that
-    /// (short unless `full` says the read filled the buffer), and records
-    /// requests.
-    fn run(max_line: usize, reads: &[(&[u8], bool)]) -> (Vec<(String, bool)>, FrameOutcome) {
-        let mut framer = Framer::new(max_line);
+    const GRACE: Duration = Duration::from_millis(5);
+
+    /// Feeds `pieces`, the i-th arriving at `t0 + at_ms`, and after each
+    /// piece takes every request ready at that moment; then, far later,
+    /// whatever is still undecided. Records requests.
+    fn run(max_line: usize, pieces: &[(u64, &[u8])]) -> (Vec<(String, bool)>, bool) {
+        let t0 = Instant::now();
+        let mut framer = Framer::new(max_line, GRACE);
         let mut seen = Vec::new();
-        let mut outcome = FrameOutcome::ReadMore;
-        for (bytes, full) in reads {
-            let spare = framer.spare();
-            let offered = if *full { bytes.len() } else { spare.len() };
-            assert!(bytes.len() <= spare.len(), "test read too big");
-            spare[..bytes.len()].copy_from_slice(bytes);
-            outcome = framer.advance(bytes.len(), offered, |r, nl| {
-                seen.push((String::from_utf8_lossy(r).into_owned(), nl));
-                if r == b"QUIT" {
-                    Control::Close
-                } else {
-                    Control::Continue
+        let mut take = |framer: &mut Framer, now| loop {
+            match framer.next(now) {
+                Frame::Request { bytes, newline } => {
+                    seen.push((String::from_utf8_lossy(bytes).into_owned(), newline));
                 }
-            });
-            if outcome != FrameOutcome::ReadMore {
-                break;
+                Frame::TooLong => return true,
+                Frame::Wait(_) => return false,
+            }
+        };
+        for &(at_ms, bytes) in pieces {
+            let now = t0 + Duration::from_millis(at_ms);
+            // Whatever became due before these bytes arrived goes first.
+            if take(&mut framer, now) {
+                return (seen, true);
+            }
+            framer.push(bytes, now);
+            if take(&mut framer, now) {
+                return (seen, true);
             }
         }
-        (seen, outcome)
+        let too_long = take(&mut framer, t0 + Duration::from_secs(3600));
+        (seen, too_long)
     }
 
     fn req(s: &str, nl: bool) -> (String, bool) {
@@ -212,99 +361,142 @@ mod tests {
     }
 
     #[test]
-    fn original_request_is_answered_at_once() {
-        let (seen, outcome) = run(4096, &[(b"5,10,22", false)]);
-        assert_eq!(seen, [req("5,10,22", false)]);
-        assert_eq!(outcome, FrameOutcome::ReadMore);
+    fn an_original_request_is_answered_after_the_grace() {
+        let t0 = Instant::now();
+        let mut framer = Framer::new(4096, GRACE);
+        framer.push(b"5,10,22", t0);
+        assert_eq!(framer.next(t0), Frame::Wait(Some(t0 + GRACE)));
+        assert_eq!(
+            framer.next(t0 + GRACE),
+            Frame::Request {
+                bytes: b"5,10,22",
+                newline: false
+            }
+        );
+        // From now on, at once.
+        let later = t0 + Duration::from_secs(1);
+        framer.push(b"7", later);
+        assert_eq!(
+            framer.next(later),
+            Frame::Request {
+                bytes: b"7",
+                newline: false
+            }
+        );
     }
 
     #[test]
-    fn original_client_sends_several_requests_one_by_one() {
-        let (seen, _) = run(4096, &[(b"1", false), (b"2,3", false)]);
-        assert_eq!(seen, [req("1", false), req("2,3", false)]);
+    fn pieces_within_the_grace_join_up() {
+        let (seen, _) = run(4096, &[(0, b"ALL 1"), (3, b","), (6, b"2,13\n")]);
+        assert_eq!(seen, [req("ALL 1,2,13", true)]);
+        let (seen, _) = run(4096, &[(0, b"5,1"), (4, b"0\n")]);
+        assert_eq!(seen, [req("5,10", true)]);
     }
 
     #[test]
-    fn pipelined_lines_in_one_read() {
-        let (seen, _) = run(4096, &[(b"1\n2\r\n3\n", false)]);
+    fn a_pause_longer_than_the_grace_ends_an_original_request() {
+        let (seen, _) = run(4096, &[(0, b"5,1"), (20, b"0")]);
+        assert_eq!(seen, [req("5,1", false), req("0", false)]);
+    }
+
+    #[test]
+    fn a_letter_first_partial_waits_a_second() {
+        let (seen, _) = run(4096, &[(0, b"BOOK "), (900, b"5,10\n")]);
+        assert_eq!(seen, [req("BOOK 5,10", true)]);
+        let t0 = Instant::now();
+        let mut framer = Framer::new(4096, GRACE);
+        framer.push(b" abc", t0);
+        assert_eq!(
+            framer.next(t0),
+            Frame::Wait(Some(t0 + Framer::LETTER_GRACE))
+        );
+    }
+
+    #[test]
+    fn trailing_whitespace_waits_only_the_grace() {
+        let t0 = Instant::now();
+        let mut framer = Framer::new(4096, GRACE);
+        framer.push(b"5,10 ", t0);
+        assert_eq!(framer.next(t0), Frame::Wait(Some(t0 + GRACE)));
+    }
+
+    #[test]
+    fn pipelined_lines_and_line_mode() {
+        let (seen, _) = run(4096, &[(0, b"1\n2\r\n3\n")]);
         assert_eq!(seen, [req("1", true), req("2", true), req("3", true)]);
-    }
-
-    #[test]
-    fn line_mode_waits_for_the_newline() {
-        let (seen, _) = run(4096, &[(b"1\n2,", false), (b"3\n", false)]);
+        // In line mode a partial waits for its newline however long.
+        let (seen, _) = run(4096, &[(0, b"1\n2,"), (5000, b"3\n")]);
         assert_eq!(seen, [req("1", true), req("2,3", true)]);
-    }
-
-    #[test]
-    fn a_full_read_is_not_the_end_of_a_request() {
-        let (seen, _) = run(4096, &[(b"12", true), (b"34", false)]);
-        assert_eq!(seen, [req("1234", false)]);
-    }
-
-    #[test]
-    fn quit_stops_the_batch() {
-        let (seen, outcome) = run(4096, &[(b"1\nQUIT\n2\n", false)]);
-        assert_eq!(seen, [req("1", true), req("QUIT", true)]);
-        assert_eq!(outcome, FrameOutcome::Close);
     }
 
     #[test]
     fn too_long_lines_are_refused() {
         let long = vec![b'1'; 11];
-        assert_eq!(run(10, &[(&long, false)]).1, FrameOutcome::TooLong);
+        assert!(run(10, &[(0, &long)]).1);
         let mut line = long.clone();
         line.push(b'\n');
-        let (seen, outcome) = run(10, &[(b"1\n", false), (&line, false)]);
-        assert_eq!((seen.len(), outcome), (1, FrameOutcome::TooLong));
+        let (seen, too_long) = run(10, &[(0, b"1\n"), (1, &line)]);
+        assert_eq!((seen.len(), too_long), (1, true));
         // Exactly max_line, with \r\n, is fine.
-        let (seen, outcome) = run(10, &[(b"1234567890\r\n", false)]);
-        assert_eq!(
-            (seen, outcome),
-            (vec![req("1234567890", true)], FrameOutcome::ReadMore)
-        );
+        let (seen, too_long) = run(10, &[(0, b"1234567890\r\n")]);
+        assert_eq!((seen, too_long), (vec![req("1234567890", true)], false));
         // A partial line in line mode that can no longer fit.
-        let (_, outcome) = run(10, &[(b"1\n", false), (b"123456789012", true)]);
-        assert_eq!(outcome, FrameOutcome::TooLong);
+        let (_, too_long) = run(10, &[(0, b"1\n"), (1, b"123456789012")]);
+        assert!(too_long);
     }
 
     #[test]
-    fn endless_data_without_newline_stays_bounded() {
-        let mut framer = Framer::new(100);
-        let mut outcome = FrameOutcome::ReadMore;
+    fn room_bounds_the_buffer() {
+        let mut framer = Framer::new(100, GRACE);
+        let now = Instant::now();
+        let mut too_long = false;
         for _ in 0..1000 {
-            let spare = framer.spare();
-            let n = spare.len();
-            spare.fill(b'7');
-            outcome = framer.advance(n, n, |_, _| Control::Continue);
-            if outcome != FrameOutcome::ReadMore {
+            let chunk = vec![b'7'; framer.room()];
+            framer.push(&chunk, now);
+            if framer.next(now) == Frame::TooLong {
+                too_long = true;
                 break;
             }
         }
-        assert_eq!(outcome, FrameOutcome::TooLong);
-        assert_eq!(framer.buf.len(), Framer::MIN_BUFFER);
+        assert!(too_long);
+        assert!(framer.buf.len() <= 100 + 2 + 8 * 1024);
     }
 
     #[test]
     fn finish_answers_a_last_partial_line() {
-        let mut framer = Framer::new(4096);
-        let spare = framer.spare();
-        spare[..3].copy_from_slice(b"1\n2");
-        let offered = spare.len();
-        let mut seen = Vec::new();
-        framer.advance(3, offered, |r, _| {
-            seen.push(r.to_vec());
-            Control::Continue
-        });
-        assert_eq!(seen, [b"1".to_vec()]);
-        assert!(framer.line_mode());
-        framer.finish(|r, nl| {
-            assert!(!nl);
-            seen.push(r.to_vec());
-            Control::Continue
-        });
-        assert_eq!(seen, [b"1".to_vec(), b"2".to_vec()]);
+        let now = Instant::now();
+        let mut framer = Framer::new(4096, GRACE);
+        framer.push(b"1\n2", now);
+        assert_eq!(
+            framer.next(now),
+            Frame::Request {
+                bytes: b"1",
+                newline: true
+            }
+        );
+        assert_eq!(framer.next(now), Frame::Wait(None));
+        assert_eq!(
+            framer.finish(),
+            Frame::Request {
+                bytes: b"2",
+                newline: false
+            }
+        );
+        assert_eq!(framer.finish(), Frame::Wait(None));
         framer.reset();
         assert!(!framer.line_mode());
+    }
+
+    #[test]
+    fn partial_since_is_the_first_byte_of_the_waiting_request() {
+        let t0 = Instant::now();
+        let t1 = t0 + Duration::from_secs(1);
+        let mut framer = Framer::new(4096, GRACE);
+        framer.push(b"1\n2", t0);
+        framer.push(b",3", t1);
+        assert_eq!(framer.partial_since(), Some(t0));
+        let _ = framer.next(t1);
+        // "2,3" is all that is left; it counts from the last arrival.
+        assert_eq!(framer.partial_since(), Some(t1));
     }
 }

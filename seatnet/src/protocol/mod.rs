@@ -19,7 +19,7 @@ pub mod original_reply;
 mod parse;
 mod reply;
 
-pub use frame::{Control, FrameOutcome, Framer};
+pub use frame::{Control, Frame, Framer};
 pub use nd_table::ND_UNICODE_VERSION;
 pub use number::{Number, is_int_space, is_python_space};
 pub use parse::{Command, MAX_ID_LEN, ParseError, parse, parse_request};

@@ -1,66 +1,149 @@
-//! The accept thread: admits connections up to the limit, answers the rest
-//! with one `ERR busy` line, and hands admitted ones to the workers.
+//! Accepting: the connection limit, the per-address cap, `ERR busy`, and
+//! running out of descriptors.
+//!
+//! When `accept` fails with `EMFILE`/`ENFILE` (no descriptor left), the
+//! pending connection would stay queued and the client would wait with no
+//! answer. The poller keeps one spare descriptor (`/dev/null`) for that
+//! moment: it closes the spare, accepts the client, tells it `ERR busy`,
+//! closes it, reopens the spare, and backs off (it retries accepting after
+//! [`BACK_OFF`], not in a loop).
 
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::thread;
-use std::time::Duration;
+use std::fs::File;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::Sender;
+use mio::net::TcpStream;
 use tracing::{info, warn};
 
-use super::Shared;
-use super::worker::Accepted;
-use crate::protocol::Reply;
+use super::conn::{Conn, End};
+use super::poller::Poller;
+use crate::protocol::{Framer, Reply};
 
-/// Accepts until shutdown; returns when `stopping` is seen.
-pub(crate) fn accept_loop(listener: &TcpListener, queue: &Sender<Accepted>, shared: &Shared) {
-    let max = shared.config.max_conns() as u64;
-    loop {
-        let accepted = listener.accept();
-        if shared.stop.is_stopping() {
-            return;
-        }
-        match accepted {
-            Ok((stream, peer)) => {
-                if !shared.counters.try_open(max) {
-                    warn!(%peer, max, "busy: connection refused");
-                    turn_away(stream, max);
+/// How long accepting pauses after it failed for want of descriptors.
+const BACK_OFF: Duration = Duration::from_millis(100);
+
+/// The spare descriptor.
+#[derive(Debug)]
+pub(crate) struct Spare(Option<File>);
+
+impl Spare {
+    pub(crate) fn open() -> Self {
+        Spare(File::open("/dev/null").ok())
+    }
+}
+
+impl Poller<'_> {
+    /// Accepts every queued connection. Returns `true` if the queue was
+    /// emptied (`false`: retry, now or at `accept_retry`).
+    pub(crate) fn accept_all(&mut self, now: Instant) -> bool {
+        loop {
+            let Some(listener) = &self.listener else {
+                return true;
+            };
+            let (stream, peer) = match listener.accept() {
+                Ok(accepted) => accepted,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
+                    ) =>
+                {
                     continue;
                 }
-                info!(%peer, "connected");
-                if queue.send((stream, peer)).is_err() {
-                    // Workers only leave after the sender is dropped.
-                    return;
+                Err(e) => {
+                    warn!(error = %e, "accept failed; backing off");
+                    if matches!(e.raw_os_error(), Some(23 | 24)) {
+                        self.use_spare();
+                    }
+                    self.accept_retry = Some(now + BACK_OFF);
+                    return false;
                 }
+            };
+            self.admit(stream, peer, now);
+        }
+    }
+
+    /// Out of descriptors: frees the spare to accept one client and tell it
+    /// `ERR busy`, then takes the spare back.
+    fn use_spare(&mut self) {
+        self.spare.0 = None;
+        if let Some(listener) = &self.listener {
+            if let Ok((stream, peer)) = listener.accept() {
+                warn!(%peer, "busy: no descriptor to serve it");
+                self.shared.counters.reject();
+                // One line into an empty send buffer; a short write is
+                // the most that can go wrong, and nothing waits.
+                let _ = (&stream).write(&busy_line(self.max_conns));
+                let _ = stream.shutdown(std::net::Shutdown::Write);
             }
-            Err(e) => match e.kind() {
-                io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted => {}
-                _ => {
-                    // Out of file descriptors and the like: wait a little
-                    // rather than spin, and keep serving.
-                    warn!(error = %e, "accept failed");
-                    thread::sleep(Duration::from_millis(10));
-                }
-            },
+        }
+        self.spare = Spare::open();
+    }
+
+    /// Serves `stream`, or turns it away if over a limit.
+    fn admit(&mut self, stream: TcpStream, peer: SocketAddr, now: Instant) {
+        let ip = peer.ip();
+        let config = &self.shared.config;
+        let per_addr = self.per_addr.get(&ip).copied().unwrap_or(0);
+        if let Some(cap) = config.max_conns_per_addr.filter(|&cap| per_addr >= cap) {
+            warn!(%peer, cap, "busy: address at its connection cap");
+            self.shared.counters.reject();
+            self.turn_away(stream, peer, cap, now);
+            return;
+        }
+        if !self.shared.counters.try_open(self.max_conns as u64) {
+            warn!(%peer, max = self.max_conns, "busy: connection refused");
+            self.turn_away(stream, peer, self.max_conns, now);
+            return;
+        }
+        if let Err(e) = stream.set_nodelay(true) {
+            info!(%peer, error = %e, "cannot serve connection");
+            self.shared.counters.close();
+            return;
+        }
+        let framer = Framer::new(config.max_line, config.grace);
+        match self.insert(Conn::new(stream, peer, framer, now), Some(ip)) {
+            Ok(token) => {
+                info!(%peer, "connected");
+                *self.per_addr.entry(ip).or_insert(0) += 1;
+                // A client may have sent its request with the connection.
+                self.schedule(token);
+            }
+            Err(e) => {
+                warn!(%peer, error = %e, "cannot serve connection");
+                self.shared.counters.close();
+            }
+        }
+    }
+
+    /// Tells a client over a limit of `max` that the server is busy, then
+    /// closes without a reset: the line, `shutdown(Write)`, a brief drain
+    /// of what the client sent (in the poller, like any closing
+    /// connection).
+    fn turn_away(&mut self, stream: TcpStream, peer: SocketAddr, max: usize, now: Instant) {
+        let line = busy_line(max);
+        if !self.busy_may_linger() {
+            let _ = (&stream).write(&line);
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            return;
+        }
+        let framer = Framer::new(0, Duration::ZERO);
+        let mut conn = Conn::new(stream, peer, framer, now);
+        conn.out = line;
+        conn.closing = Some(End::Busy);
+        if let Ok(token) = self.insert(conn, None) {
+            self.busy_lingering += 1;
+            self.end(token, End::Busy, now);
         }
     }
 }
 
-/// Tells a client over the limit that the server is busy, then closes.
-///
-/// The line goes into an empty send buffer, so the write does not block;
-/// the timeout is a guard. Reading what the client may already have sent
-/// before closing avoids a reset that could destroy the line unread.
-pub(super) fn turn_away(stream: TcpStream, max: u64) {
+/// `ERR busy` for a limit of `max`, with its newline.
+fn busy_line(max: usize) -> Vec<u8> {
     let mut line = Vec::with_capacity(96);
-    Reply::Busy(usize::try_from(max).unwrap_or(usize::MAX)).write_to(&mut line);
+    Reply::Busy(max).write_to(&mut line);
     line.push(b'\n');
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-    let _ = (&stream).write_all(&line);
-    let _ = stream.shutdown(Shutdown::Write);
-    if stream.set_nonblocking(true).is_ok() {
-        let mut sink = [0u8; 1024];
-        let _ = (&stream).read(&mut sink);
-    }
+    line
 }

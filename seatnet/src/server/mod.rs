@@ -1,38 +1,48 @@
-//! [`Server`]: a listener and either an accept thread and a fixed pool of
-//! workers ([`Io::Threads`], the default) or one event loop
-//! ([`Io::Events`]).
+//! [`Server`]: a readiness poller holding every connection and a fixed
+//! pool of workers answering requests (half-sync/half-async, as memcached
+//! does).
 //!
-//! - `accept`: admits up to `max_conns` connections, turns away the rest;
+//! - `poller`: the poller thread: every connection nonblocking in one
+//!   `mio` poll, its deadlines, the hand-off to workers;
+//! - `accept`: the connection limits, `ERR busy`, out of descriptors;
+//! - `conn`: one connection's socket, framer and unsent replies;
 //! - `worker`: the pool, fed through a crossbeam channel;
-//! - `connection`: serving one connection on a worker;
-//! - `batch`: answering the requests of one read (both modes);
-//! - `events`: the event loop serving every connection;
-//! - `shutdown`: [`ShutdownHandle`] and waking blocked threads.
+//! - `answer`: what a worker does with a connection lent to it;
+//! - `timers`: the poller's deadline heap;
+//! - `shutdown`: [`ShutdownHandle`].
 //!
-//! Connections beyond `threads` (when `max_conns > threads`) wait in the
-//! channel until a worker is free.
+//! A worker holds a connection only while it has a complete request to
+//! answer, so idle and slow clients cost a slot in the poller (a few
+//! hundred bytes), never a worker.
 
 mod accept;
-mod batch;
-mod connection;
-mod events;
+mod answer;
+mod conn;
+mod poller;
 mod shutdown;
+mod timers;
 mod worker;
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener as StdListener};
 use std::sync::Arc;
 
+use mio::net::TcpListener;
+use mio::{Poll, Waker};
 use tracing::{error, info, warn};
 
 pub use shutdown::ShutdownHandle;
 use shutdown::Stop;
 
-use crate::config::{Config, Io};
+use crate::config::Config;
 use crate::inventory::Inventory;
 use crate::stats::Counters;
 
-/// What the accept thread and the workers share.
+/// Descriptors kept free for everything but connections (the listener,
+/// the poll, the waker, the spare, standard streams, log files).
+const RESERVED_FDS: u64 = 32;
+
+/// What the poller and the workers share.
 #[derive(Debug)]
 struct Shared {
     config: Config,
@@ -68,6 +78,10 @@ struct Shared {
 #[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
+    poll: Poll,
+    waker: Arc<Waker>,
+    /// `config.max_conns()` capped by the descriptor limit.
+    max_conns: usize,
     shared: Arc<Shared>,
     local_addr: SocketAddr,
 }
@@ -91,16 +105,18 @@ impl Server {
             Some(dir) => open_data(&config, dir)?,
         }
         .with_max_seats_per_request(config.max_seats_per_request);
-        let listener = TcpListener::bind((config.host.as_str(), config.port))?;
+        let listener = StdListener::bind((config.host.as_str(), config.port))?;
         let local_addr = listener.local_addr()?;
-        // One shutdown slot per worker; the event loop needs none.
-        let workers = match config.io {
-            Io::Threads => config.threads,
-            Io::Events => 0,
-        };
-        let stop = Arc::new(Stop::new(wake_address(local_addr), workers));
+        listener.set_nonblocking(true)?;
+        let poll = Poll::new()?;
+        let waker = Arc::new(Waker::new(poll.registry(), poller::WAKER)?);
+        let stop = Arc::new(Stop::new(Arc::clone(&waker)));
+        let max_conns = capped_max_conns(config.max_conns());
         Ok(Server {
-            listener,
+            listener: TcpListener::from_std(listener),
+            poll,
+            waker,
+            max_conns,
             shared: Arc::new(Shared {
                 config,
                 inventory,
@@ -135,34 +151,39 @@ impl Server {
         ShutdownHandle::new(Arc::clone(&self.shared.stop))
     }
 
-    /// Serves until [`ShutdownHandle::shutdown`] is called, then closes
-    /// every connection, joins the workers and returns. With
-    /// [`Io::Events`] the calling thread is the event loop.
+    /// The connection limit in force: `max_conns` capped by what the
+    /// descriptor limit (`RLIMIT_NOFILE`) allows.
+    #[must_use]
+    pub fn max_conns(&self) -> usize {
+        self.max_conns
+    }
+
+    /// Serves until [`ShutdownHandle::shutdown`] is called and every
+    /// connection is closed, then joins the workers and returns. The
+    /// calling thread is the poller.
     ///
     /// # Errors
     ///
-    /// If the worker threads cannot be started, or (events mode) the poll
-    /// cannot be created or fails.
+    /// If the worker threads cannot be started or the poll fails.
     pub fn run(self) -> io::Result<()> {
-        if self.shared.config.io == Io::Events {
-            info!(addr = %self.local_addr, io = "events", "serving");
-            let result = events::run(self.listener, &self.shared);
-            final_snapshot(&self.shared.inventory);
-            info!("stopped");
-            return result;
-        }
-        let shared = &self.shared;
-        // Unbounded in type, bounded in fact: the accept thread admits at
-        // most `max_conns` open connections (`Counters::try_open`), so the
-        // queue never holds more than that; the rest are told `busy`.
-        let (sender, queue) = crossbeam_channel::unbounded();
-        // On error, the workers that did start exit when `sender` drops.
-        let workers = worker::spawn_workers(shared.config.threads, &queue, shared)?;
-        drop(queue);
-        info!(addr = %self.local_addr, workers = workers.len(), "serving");
-        accept::accept_loop(&self.listener, &sender, shared);
-        drop(sender);
-        drop(self.listener);
+        let Server {
+            listener,
+            poll,
+            waker,
+            max_conns,
+            shared,
+            local_addr,
+        } = self;
+        let (jobs, queue) = crossbeam_channel::unbounded();
+        let (done, returned) = crossbeam_channel::unbounded();
+        // Unbounded in type, bounded in fact: each holds at most the open
+        // connections, each of which is in one place at a time.
+        let wake = Arc::new(worker::PollerWake::new(waker));
+        let workers = worker::spawn_workers(shared.config.threads, &queue, &done, &wake, &shared)?;
+        drop((queue, done));
+        info!(addr = %local_addr, workers = workers.len(), max_conns, "serving");
+        let result =
+            poller::Poller::new(&shared, poll, listener, max_conns, jobs, returned, wake).run();
         for worker in workers {
             if worker.join().is_err() {
                 error!("a worker panicked");
@@ -170,7 +191,7 @@ impl Server {
         }
         final_snapshot(&shared.inventory);
         info!("stopped");
-        Ok(())
+        result
     }
 }
 
@@ -206,13 +227,22 @@ fn final_snapshot(inventory: &Inventory) {
     }
 }
 
-/// Where the shutdown connects to wake the accept thread: the bound
-/// address, with an unspecified IP (`0.0.0.0`, `::`) replaced by loopback.
-fn wake_address(bound: SocketAddr) -> SocketAddr {
-    let ip = match bound.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
+/// `wanted` capped by the descriptor limit: one descriptor per connection,
+/// plus a few for the server itself. Logged when it caps.
+fn capped_max_conns(wanted: usize) -> usize {
+    let Ok((soft, _hard)) = rlimit::getrlimit(rlimit::Resource::NOFILE) else {
+        return wanted;
     };
-    SocketAddr::new(ip, bound.port())
+    let allowed = usize::try_from(soft.saturating_sub(RESERVED_FDS).max(1)).unwrap_or(usize::MAX);
+    if wanted > allowed {
+        warn!(
+            wanted,
+            allowed,
+            soft_limit = soft,
+            "max-conns capped by the descriptor limit"
+        );
+        allowed
+    } else {
+        wanted
+    }
 }

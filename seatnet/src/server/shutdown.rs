@@ -2,26 +2,29 @@
 //!
 //! Shutdown, in order:
 //!
-//! 1. `stopping` is set; the accept thread is woken by a connection to the
-//!    server's own (loopback) address and stops accepting;
-//! 2. every connection a worker is serving gets `shutdown(Read)`, so a
-//!    worker blocked in `read` wakes at once with end-of-stream; a worker
-//!    busy with a batch finishes it, writes the replies and closes;
-//! 3. the accept thread drops the channel's sender; workers close the
-//!    connections still queued, see the channel closed, and exit;
-//!    [`Server::run`](crate::Server::run) joins them and returns.
+//! 1. `stopping` is set and the poller is woken through its `mio::Waker`
+//!    (never by connecting to the server's own port);
+//! 2. the poller stops accepting (it drops the listener) and closes every
+//!    connection it holds, once its unsent replies are sent (or its idle
+//!    timeout ends the wait for a client that does not read), except one
+//!    with a request partly received: that request may still complete
+//!    within its request timeout, is answered, and then the connection
+//!    closes;
+//! 3. a connection lent to a worker comes back after the batch the worker
+//!    is answering (the worker checks the flag between reads) and is closed
+//!    the same way;
+//! 4. once no connection is left, the poller closes the job channel, the
+//!    workers exit and [`Server::run`](crate::Server::run) joins them and
+//!    returns.
 //!
-//! In the event-loop mode there are no workers and no slots: the wake-up
-//! connection makes the listener readable, the loop sees `stopping` on
-//! waking (and at least once per tick anyway), sends what each connection's
-//! socket takes of its unsent replies, closes them all and returns.
+//! Every close is orderly (replies flushed, `shutdown(Write)`, input
+//! drained briefly), so each client reads its last reply, then end of
+//! stream.
 
-use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
-use parking_lot::Mutex;
+use mio::Waker;
 
 /// Stops the server it came from; cheap to clone, usable from any thread
 /// (a signal handler thread, a test).
@@ -61,71 +64,38 @@ impl ShutdownHandle {
     }
 }
 
-/// The shared shutdown state: the flag, the accept thread's wake-up address
-/// and one slot per worker for the connection it serves.
+/// The shared shutdown state: the flag and the poller's waker.
 #[derive(Debug)]
 pub(crate) struct Stop {
     stopping: AtomicBool,
-    wake: SocketAddr,
-    slots: Box<[Mutex<Option<TcpStream>>]>,
+    waker: Arc<Waker>,
 }
 
 impl Stop {
-    pub(crate) fn new(wake: SocketAddr, workers: usize) -> Self {
+    pub(crate) fn new(waker: Arc<Waker>) -> Self {
         Stop {
             stopping: AtomicBool::new(false),
-            wake,
-            slots: (0..workers).map(|_| Mutex::new(None)).collect(),
+            waker,
         }
     }
 
     pub(crate) fn is_stopping(&self) -> bool {
         // Acquire pairs with the Release half of the swap in `trigger`. The
-        // flag publishes no data, so Relaxed would be enough for the flag
-        // itself; where seeing it promptly matters, the order comes from a
-        // lock (`register`) or from the connect/accept pair (the accept
-        // loop). On x86 an Acquire load costs nothing more.
+        // flag publishes no data, so Relaxed would do for the flag itself;
+        // the poller sees it promptly because `trigger` wakes it after the
+        // store (the waker's eventfd write and the poll's read order them).
         self.stopping.load(Ordering::Acquire)
     }
 
     fn trigger(&self) {
         // AcqRel: the Release half pairs with the Acquire in `is_stopping`;
-        // the swap's atomicity makes exactly one caller do the work below.
+        // the swap's atomicity makes exactly one caller wake the poller.
         if self.stopping.swap(true, Ordering::AcqRel) {
             return;
         }
-        // Wake the accept thread, blocked in `accept` (or the event loop,
-        // blocked in its poll on the listener). The connect happens after
-        // the store above, and the thread reads the flag after `accept` (or
-        // the poll) returns, so it sees `true`.
-        let _ = TcpStream::connect_timeout(&self.wake, Duration::from_secs(1));
-        for slot in &self.slots {
-            if let Some(stream) = &*slot.lock() {
-                let _ = stream.shutdown(Shutdown::Read);
-            }
-        }
-    }
-
-    /// Records the connection worker `worker` is about to serve, so a
-    /// shutdown can wake it. Returns `false` (serve nothing, close it) if
-    /// shutdown has started.
-    ///
-    /// The flag is read under the slot's lock, and `trigger` sets the flag
-    /// before taking each lock: either `trigger` locks the slot after this
-    /// and shuts the stream, or this sees the flag.
-    pub(crate) fn register(&self, worker: usize, stream: &TcpStream) -> bool {
-        let mut slot = self.slots[worker].lock();
-        if self.is_stopping() {
-            return false;
-        }
-        // A failed clone (out of descriptors) only costs the prompt wake-up
-        // of this one connection; the idle timeout still ends it.
-        *slot = stream.try_clone().ok();
-        true
-    }
-
-    /// The worker is done with its connection.
-    pub(crate) fn unregister(&self, worker: usize) {
-        self.slots[worker].lock().take();
+        // If the wake-up failed (it cannot, short of memory exhaustion),
+        // the poller would still see the flag at its next event or
+        // deadline.
+        let _ = self.waker.wake();
     }
 }

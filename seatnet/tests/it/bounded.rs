@@ -7,36 +7,31 @@ use std::thread;
 use seatnet::Config;
 
 use crate::support::{
-    LineClient, OriginalClient, TestServer, each_io, field, reference, reserved_in, seats,
+    LineClient, OriginalClient, TestServer, field, reference, reserved_in, seats,
 };
 
 #[test]
 fn requests_over_the_cap_get_too_many_seats_and_the_connection_goes_on() {
-    each_io(|io| {
-        let server = TestServer::start(Config {
-            io,
-            threads: 2,
-            max_seats_per_request: 4,
-            ..Config::default()
-        });
-        let mut client = server.line_client();
-        for (request, verb, asked) in [
-            ("ANY 5", "ANY", 5),
-            ("TOGETHER 18446744073709551615", "TOGETHER", u64::MAX),
-            ("BOOK 1,2,3,4,5", "BOOK", 5),
-            ("ALL 1,2,3,4,5,6", "ALL", 6),
-        ] {
-            assert_eq!(
-                client.ask(request),
-                format!(
-                    "ERR too-many-seats: {verb} may ask for at most 4 seats at once, not {asked}"
-                )
-            );
-        }
-        assert_eq!(field(&client.ask("STATS"), "reserved"), "0");
-        assert_eq!(field(&client.ask("ALL 1,2,3,4"), "seats"), "1-4");
-        assert_eq!(seats(field(&client.ask("TOGETHER 4"), "seats")).len(), 4);
+    let server = TestServer::start(Config {
+        threads: 2,
+        max_seats_per_request: 4,
+        ..Config::default()
     });
+    let mut client = server.line_client();
+    for (request, verb, asked) in [
+        ("ANY 5", "ANY", 5),
+        ("TOGETHER 18446744073709551615", "TOGETHER", u64::MAX),
+        ("BOOK 1,2,3,4,5", "BOOK", 5),
+        ("ALL 1,2,3,4,5,6", "ALL", 6),
+    ] {
+        assert_eq!(
+            client.ask(request),
+            format!("ERR too-many-seats: {verb} may ask for at most 4 seats at once, not {asked}")
+        );
+    }
+    assert_eq!(field(&client.ask("STATS"), "reserved"), "0");
+    assert_eq!(field(&client.ask("ALL 1,2,3,4"), "seats"), "1-4");
+    assert_eq!(seats(field(&client.ask("TOGETHER 4"), "seats")).len(), 4);
 }
 
 #[test]
@@ -102,48 +97,45 @@ fn an_original_request_within_one_word_is_granted_whole_or_not_at_all() {
     // others none; seat by seat, two clients could split them.
     const CLIENTS: usize = 8;
     const ROUNDS: u64 = 50;
-    each_io(|io| {
-        let server = TestServer::start(Config {
-            io,
-            threads: CLIENTS,
-            seats: 64 * ROUNDS,
-            ..Config::default()
-        });
-        let start = Arc::new(Barrier::new(CLIENTS));
-        let clients: Vec<_> = (0..CLIENTS)
-            .map(|i| {
-                let (addr, start) = (server.addr, Arc::clone(&start));
-                thread::spawn(move || {
-                    let mut client = OriginalClient::connect(addr);
-                    let mut got = Vec::new();
-                    for round in 0..ROUNDS {
-                        // Seats 64r+1..=64r+10 are library seats 64r..64r+9:
-                        // all in word r. Each client names them in its own
-                        // order.
-                        let mut seats: Vec<u64> = (1..=10).map(|s| 64 * round + s).collect();
-                        seats.rotate_left(i % 10);
-                        let request: Vec<String> = seats.iter().map(u64::to_string).collect();
-                        start.wait();
-                        got.push(reserved_in(&client.ask(&request.join(","))).len());
-                    }
-                    got
-                })
-            })
-            .collect();
-        let got: Vec<Vec<usize>> = clients.into_iter().map(|c| c.join().unwrap()).collect();
-        for round in 0..ROUNDS as usize {
-            let mut counts: Vec<usize> = got.iter().map(|g| g[round]).collect();
-            counts.sort_unstable();
-            assert_eq!(
-                counts,
-                [0, 0, 0, 0, 0, 0, 0, 10],
-                "round {round}: one client gets the whole word's seats"
-            );
-        }
-        let mut line = LineClient::connect(server.addr);
-        assert_eq!(
-            field(&line.ask("STATS"), "reserved"),
-            (10 * ROUNDS).to_string()
-        );
+    let server = TestServer::start(Config {
+        threads: CLIENTS,
+        seats: 64 * ROUNDS,
+        ..Config::default()
     });
+    let start = Arc::new(Barrier::new(CLIENTS));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|i| {
+            let (addr, start) = (server.addr, Arc::clone(&start));
+            thread::spawn(move || {
+                let mut client = OriginalClient::connect(addr);
+                let mut got = Vec::new();
+                for round in 0..ROUNDS {
+                    // Seats 64r+1..=64r+10 are library seats 64r..64r+9:
+                    // all in word r. Each client names them in its own
+                    // order.
+                    let mut seats: Vec<u64> = (1..=10).map(|s| 64 * round + s).collect();
+                    seats.rotate_left(i % 10);
+                    let request: Vec<String> = seats.iter().map(u64::to_string).collect();
+                    start.wait();
+                    got.push(reserved_in(&client.ask(&request.join(","))).len());
+                }
+                got
+            })
+        })
+        .collect();
+    let got: Vec<Vec<usize>> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    for round in 0..ROUNDS as usize {
+        let mut counts: Vec<usize> = got.iter().map(|g| g[round]).collect();
+        counts.sort_unstable();
+        assert_eq!(
+            counts,
+            [0, 0, 0, 0, 0, 0, 0, 10],
+            "round {round}: one client gets the whole word's seats"
+        );
+    }
+    let mut line = LineClient::connect(server.addr);
+    assert_eq!(
+        field(&line.ask("STATS"), "reserved"),
+        (10 * ROUNDS).to_string()
+    );
 }

@@ -1,6 +1,6 @@
 //! The richer commands, end to end.
 
-use crate::support::{TestServer, each_io, field, reference, seats};
+use crate::support::{TestServer, field, reference, seats};
 
 #[test]
 fn book_then_cancel() {
@@ -119,31 +119,29 @@ fn any_and_together() {
 
 #[test]
 fn avail_stats_help_quit() {
-    each_io(|io| {
-        let server = TestServer::small_in(io);
-        let mut client = server.line_client();
-        client.ask("5,10");
-        client.ask("BOOK 20");
-        client.ask("nonsense");
-        assert_eq!(
-            client.ask("AVAIL"),
-            "OK free=97 total=100 seats=1-4,6-9,11-19,21-100"
-        );
-        let stats = client.ask("STATS");
-        assert_eq!(field(&stats, "seats"), "100");
-        assert_eq!(field(&stats, "free"), "97");
-        assert_eq!(field(&stats, "reserved"), "3");
-        assert_eq!(field(&stats, "bookings"), "1");
-        assert_eq!(field(&stats, "connections"), "1");
-        assert_eq!(field(&stats, "requests"), "4");
-        assert_eq!(field(&stats, "errors"), "1");
-        let help = client.ask("help");
-        for verb in [
-            "BOOK", "ALL", "ANY", "TOGETHER", "CANCEL", "AVAIL", "STATS", "QUIT",
-        ] {
-            assert!(help.contains(verb), "{help}");
-        }
-        assert_eq!(client.ask("Quit"), "OK bye");
-        assert!(client.is_closed());
-    });
+    let server = TestServer::small();
+    let mut client = server.line_client();
+    client.ask("5,10");
+    client.ask("BOOK 20");
+    client.ask("nonsense");
+    assert_eq!(
+        client.ask("AVAIL"),
+        "OK free=97 total=100 seats=1-4,6-9,11-19,21-100"
+    );
+    let stats = client.ask("STATS");
+    assert_eq!(field(&stats, "seats"), "100");
+    assert_eq!(field(&stats, "free"), "97");
+    assert_eq!(field(&stats, "reserved"), "3");
+    assert_eq!(field(&stats, "bookings"), "1");
+    assert_eq!(field(&stats, "connections"), "1");
+    assert_eq!(field(&stats, "requests"), "4");
+    assert_eq!(field(&stats, "errors"), "1");
+    let help = client.ask("help");
+    for verb in [
+        "BOOK", "ALL", "ANY", "TOGETHER", "CANCEL", "AVAIL", "STATS", "QUIT",
+    ] {
+        assert!(help.contains(verb), "{help}");
+    }
+    assert_eq!(client.ask("Quit"), "OK bye");
+    assert!(client.is_closed());
 }

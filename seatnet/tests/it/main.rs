@@ -4,14 +4,13 @@
 //! - `support`: starting and stopping servers, clients of both kinds;
 //! - `original`: byte-exact compatibility with the original client;
 //! - `framing`: newline lines, pipelining, line mode;
+//! - `grace`: lines written in pieces before the connection's kind is known;
 //! - `errors`: every bad input gets a clear error, the connection goes on;
 //! - `commands`: BOOK, ALL, ANY, TOGETHER, CANCEL, AVAIL, STATS, HELP, QUIT;
 //! - `concurrency`: many clients racing, no seat granted twice;
 //! - `limits`: over-long lines, idle timeout, busy, queueing;
 //! - `bounded`: the per-request seat cap, runs in bookings and replies,
 //!   `AVAIL`'s cap, original requests granted a word at a time;
-//! - `events`: what only the event-loop mode has to show (the scenarios
-//!   every mode must pass run in both, through `support::each_io`);
 //! - `durable`: `--data-dir` restarts, its errors, `kill -9` of the binary;
 //! - `shutdown`: the library handle and the binary's SIGTERM;
 //! - `properties`: proptest over the number reader, replies and framing;
@@ -32,9 +31,9 @@ mod commands;
 mod concurrency;
 mod durable;
 mod errors;
-mod events;
 mod fakes;
 mod framing;
+mod grace;
 mod limits;
 mod original;
 mod processes;

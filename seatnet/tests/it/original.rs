@@ -1,42 +1,40 @@
 //! An unmodified original client gets exactly the original server's bytes.
 
-use crate::support::{TestServer, each_io};
+use crate::support::TestServer;
 
 #[test]
 fn the_documented_table_byte_for_byte() {
-    each_io(|io| {
-        let server = TestServer::small_in(io);
-        let table = [
-            (
-                "1,2,3",
-                "Reservados: [1, 2, 3] | Indisponíveis/Inválidos: []",
-            ),
-            (
-                "2,3,4,5",
-                "Reservados: [4, 5] | Indisponíveis/Inválidos: [2, 3]",
-            ),
-            ("7,7", "Reservados: [7] | Indisponíveis/Inválidos: [7]"),
-            (
-                "0,101,-3",
-                "Reservados: [] | Indisponíveis/Inválidos: [0, 101, -3]",
-            ),
-            // The two rows docs/protocol.md adds.
-            (
-                " 05 , -007, 1_1",
-                "Reservados: [11] | Indisponíveis/Inválidos: [5, -7]",
-            ),
-            ("６,٣", "Reservados: [6] | Indisponíveis/Inválidos: [3]"),
-        ];
-        // "one client after the other": a new connection for each request.
-        for (request, reply) in table {
-            let mut client = server.original_client();
-            assert_eq!(
-                client.ask_bytes(request.as_bytes()),
-                reply.as_bytes(),
-                "{request}"
-            );
-        }
-    });
+    let server = TestServer::small();
+    let table = [
+        (
+            "1,2,3",
+            "Reservados: [1, 2, 3] | Indisponíveis/Inválidos: []",
+        ),
+        (
+            "2,3,4,5",
+            "Reservados: [4, 5] | Indisponíveis/Inválidos: [2, 3]",
+        ),
+        ("7,7", "Reservados: [7] | Indisponíveis/Inválidos: [7]"),
+        (
+            "0,101,-3",
+            "Reservados: [] | Indisponíveis/Inválidos: [0, 101, -3]",
+        ),
+        // The two rows docs/protocol.md adds.
+        (
+            " 05 , -007, 1_1",
+            "Reservados: [11] | Indisponíveis/Inválidos: [5, -7]",
+        ),
+        ("６,٣", "Reservados: [6] | Indisponíveis/Inválidos: [3]"),
+    ];
+    // "one client after the other": a new connection for each request.
+    for (request, reply) in table {
+        let mut client = server.original_client();
+        assert_eq!(
+            client.ask_bytes(request.as_bytes()),
+            reply.as_bytes(),
+            "{request}"
+        );
+    }
 }
 
 #[test]
@@ -55,20 +53,18 @@ fn the_example_reply_is_53_bytes_without_newline() {
 
 #[test]
 fn many_requests_on_one_connection() {
-    each_io(|io| {
-        let server = TestServer::small_in(io);
-        let mut client = server.original_client();
-        for seat in 1..=100 {
-            assert_eq!(
-                client.ask(&seat.to_string()),
-                format!("Reservados: [{seat}] | Indisponíveis/Inválidos: []")
-            );
-        }
+    let server = TestServer::small();
+    let mut client = server.original_client();
+    for seat in 1..=100 {
         assert_eq!(
-            client.ask("50"),
-            "Reservados: [] | Indisponíveis/Inválidos: [50]"
+            client.ask(&seat.to_string()),
+            format!("Reservados: [{seat}] | Indisponíveis/Inválidos: []")
         );
-    });
+    }
+    assert_eq!(
+        client.ask("50"),
+        "Reservados: [] | Indisponíveis/Inválidos: [50]"
+    );
 }
 
 #[test]

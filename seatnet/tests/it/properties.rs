@@ -2,8 +2,10 @@
 //! Python's `int()`, nothing panics, every reply is one line, and framing
 //! does not depend on how the bytes are split into reads.
 
+use std::time::{Duration, Instant};
+
 use proptest::prelude::*;
-use seatnet::protocol::{Control, FrameOutcome, Framer, Number};
+use seatnet::protocol::{Frame, Framer, Number};
 use seatnet::{Counters, Inventory, Scratch};
 
 /// A spelling of `value` that Python's `int()` accepts: optional sign,
@@ -64,36 +66,40 @@ proptest! {
     }
 
     #[test]
-    fn line_framing_ignores_how_reads_split_the_bytes(
+    fn framing_ignores_how_pieces_within_the_grace_split_the_bytes(
         lines in proptest::collection::vec("[0-9,A-Z ]{0,20}", 1..20),
         cuts in proptest::collection::vec(1usize..30, 1..40),
     ) {
-        // A first complete line puts the connection in line mode; after
-        // that, any split must yield the same requests.
-        let mut stream = b"HELP\n".to_vec();
+        // From the very first byte, whatever the split: pieces that follow
+        // each other within the grace join up into the same lines.
+        let mut stream = Vec::new();
         for line in &lines {
             stream.extend_from_slice(line.as_bytes());
             stream.extend_from_slice(b"\r\n");
         }
-        let mut framer = Framer::new(64);
+        let grace = Duration::from_millis(5);
+        let t0 = Instant::now();
+        let mut framer = Framer::new(64, grace);
         let mut seen: Vec<String> = Vec::new();
         let (mut at, mut cut) = (0, 0);
         while at < stream.len() {
-            // The first read holds all of "HELP\n" (see the framing hazard).
-            let n = if at == 0 { 5 } else { cuts[cut % cuts.len()].min(stream.len() - at) };
+            let n = cuts[cut % cuts.len()].min(stream.len() - at);
+            // Each piece 1 ms after the one before: well within the grace.
+            let now = t0 + Duration::from_millis(cut as u64);
             cut += 1;
-            let spare = framer.spare();
-            let offered = spare.len();
-            spare[..n].copy_from_slice(&stream[at..at + n]);
+            framer.push(&stream[at..at + n], now);
             at += n;
-            let outcome = framer.advance(n, offered, |request, newline| {
-                assert!(newline, "a partial line was answered in line mode");
-                seen.push(String::from_utf8(request.to_vec()).unwrap());
-                Control::Continue
-            });
-            prop_assert_eq!(outcome, FrameOutcome::ReadMore);
+            loop {
+                match framer.next(now) {
+                    Frame::Request { bytes, newline } => {
+                        prop_assert!(newline, "a partial line was answered as an original request");
+                        seen.push(String::from_utf8(bytes.to_vec()).unwrap());
+                    }
+                    Frame::TooLong => prop_assert!(false, "no line is too long"),
+                    Frame::Wait(_) => break,
+                }
+            }
         }
-        prop_assert_eq!(&seen[0], "HELP");
-        prop_assert_eq!(&seen[1..], &lines[..]);
+        prop_assert_eq!(&seen[..], &lines[..]);
     }
 }

@@ -6,21 +6,11 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use seatnet::{Config, Io, Server, ShutdownHandle};
+use seatnet::{Config, Server, ShutdownHandle};
 
 /// Every read in the tests gives up after this long, so a bug fails a test
 /// instead of hanging it. Not a timing assertion: generous on purpose.
 pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Runs `scenario` once per I/O mode: what a client sees must not depend
-/// on whether a worker pool or the event loop serves it. The mode is
-/// printed first, so a failure's captured output names it.
-pub(crate) fn each_io(mut scenario: impl FnMut(Io)) {
-    for io in [Io::Threads, Io::Events] {
-        eprintln!("-- io mode: {io:?}");
-        scenario(io);
-    }
-}
 
 /// A server running on its own thread; shut down and joined on drop.
 pub(crate) struct TestServer {
@@ -53,14 +43,8 @@ impl TestServer {
 
     /// A server with default settings but few workers (tests are small).
     pub(crate) fn small() -> TestServer {
-        Self::small_in(Io::Threads)
-    }
-
-    /// [`small`](Self::small), served in I/O mode `io`.
-    pub(crate) fn small_in(io: Io) -> TestServer {
         Self::start(Config {
             threads: 8,
-            io,
             ..Config::default()
         })
     }
