@@ -67,7 +67,10 @@ pub struct Config {
     /// is `ERR too-many-seats`. Bounds the work and memory of one request.
     pub max_seats_per_request: u64,
     /// Keep every change in a journal in this directory and replay it at
-    /// start (`--data-dir`); `None`: in memory only.
+    /// start (`--data-dir`); `None`: in memory only. A reply that changed
+    /// seats is sent once its change is durable; if the journal fails (a
+    /// write or sync error) the process exits with status 70 (fail-stop,
+    /// [`durable::fail_stop`](crate::durable::fail_stop)).
     pub data_dir: Option<PathBuf>,
     /// How the data directory is kept (`--fsync`, `--snapshot-every`).
     pub data: DataOptions,
