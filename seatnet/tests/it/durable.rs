@@ -368,3 +368,44 @@ fn kill_nine_loses_no_acknowledged_booking() {
 fn kill_nine_twenty_cycles() {
     kill_nine(20, 6);
 }
+
+#[test]
+fn fsync_policies_are_named_in_the_startup_line_and_bad_ones_refused() {
+    let dir = TempDir::new("fsync");
+    let segment = SEGMENT.to_string();
+    for (policy, shown) in [
+        ("interval=5", "fsync interval=5)"),
+        ("never", "fsync never)"),
+    ] {
+        let args = [
+            "--seats",
+            "10",
+            "--data-dir",
+            dir.arg(),
+            "--segment-size",
+            &segment,
+            "--fsync",
+            policy,
+        ];
+        let server = ServerProcess::start(&args);
+        assert!(
+            server.first_line.ends_with(&format!("{shown}\n")),
+            "{}",
+            server.first_line
+        );
+        let mut c = Client::connect(server.addr);
+        assert!(c.ask("ANY 1").unwrap().starts_with("OK "));
+    }
+    for bad in ["sometimes", "interval=0", "interval=x"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_seatnet-server"))
+            .args(["--port", "0", "--fsync", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("expected always, never or interval=MS"),
+            "{err}"
+        );
+    }
+}
