@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use seatnet::{Config, DataOptions, Server};
 
 use crate::processes::{ServerProcess, stdout};
-use crate::support::{TestServer, connect, field, reference, seats};
+use crate::support::{READ_TIMEOUT, TestServer, connect, field, reference, seats};
 
 /// A unique, empty directory under the system temp dir, removed on drop.
 struct TempDir(PathBuf);
@@ -189,6 +189,18 @@ impl Client {
         }
     }
 
+    /// `None` if the server is already gone (killed before this client
+    /// connected).
+    fn try_connect(addr: SocketAddr) -> Option<Client> {
+        let stream = std::net::TcpStream::connect_timeout(&addr, READ_TIMEOUT).ok()?;
+        stream.set_read_timeout(Some(READ_TIMEOUT)).ok()?;
+        stream.set_write_timeout(Some(READ_TIMEOUT)).ok()?;
+        Some(Client {
+            writer: stream.try_clone().ok()?,
+            reader: BufReader::new(stream),
+        })
+    }
+
     fn ask(&mut self, request: &str) -> Option<String> {
         self.writer
             .write_all(format!("{request}\n").as_bytes())
@@ -319,10 +331,12 @@ fn kill_nine(cycles: usize, clients: usize) {
             .enumerate()
             .map(|(t, held)| {
                 std::thread::spawn(move || {
-                    let mut c = Client::connect(addr);
                     let mut mine = Ledger {
                         held,
                         ..Ledger::default()
+                    };
+                    let Some(mut c) = Client::try_connect(addr) else {
+                        return mine;
                     };
                     for i in 0..REQUESTS {
                         let request = match mine.held.first() {
