@@ -1,6 +1,9 @@
 //! [`Config`]: everything a server is started with.
 
+use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::durable::DataOptions;
 
 /// Kept so that existing callers compile: there is one I/O design now (a
 /// readiness poller and a worker pool, see `docs/design.md`), and both
@@ -63,6 +66,14 @@ pub struct Config {
     /// Most seats one `ANY`, `TOGETHER`, `BOOK` or `ALL` may ask for; more
     /// is `ERR too-many-seats`. Bounds the work and memory of one request.
     pub max_seats_per_request: u64,
+    /// Keep every change in a journal in this directory and replay it at
+    /// start (`--data-dir`); `None`: in memory only. A reply that changed
+    /// seats is sent once its change is durable; if the journal fails (a
+    /// write or sync error) the process exits with status 70 (fail-stop,
+    /// [`durable::fail_stop`](crate::durable::fail_stop)).
+    pub data_dir: Option<PathBuf>,
+    /// How the data directory is kept (`--fsync`, `--snapshot-every`).
+    pub data: DataOptions,
 }
 
 impl Config {
@@ -154,6 +165,8 @@ impl Default for Config {
             max_output: Self::DEFAULT_MAX_OUTPUT,
             io: Io::Threads,
             max_seats_per_request: Self::DEFAULT_MAX_SEATS_PER_REQUEST,
+            data_dir: None,
+            data: DataOptions::default(),
         }
     }
 }

@@ -23,6 +23,14 @@
 //!   request text;
 //! - [`Counters`]: the numbers `STATS` reports.
 //!
+//! # Durability
+//!
+//! - [`Inventory::open`]: a data directory (a [`seatlog`] journal plus
+//!   snapshots), replayed at start; [`DataOptions`] (`--fsync`,
+//!   `--snapshot-every`); [`Config::data_dir`] makes [`Server`] use one;
+//! - [`Commit`] and [`Unsettled`]: a reply that changed seats waits until
+//!   its change is durable; [`durable::fail_stop`] when the journal fails.
+//!
 //! # Example
 //!
 //! ```
@@ -42,6 +50,7 @@
 #![forbid(unsafe_code)]
 
 mod config;
+pub mod durable;
 mod inventory;
 pub mod protocol;
 mod reference;
@@ -49,6 +58,7 @@ mod server;
 mod stats;
 
 pub use config::{Config, Io};
+pub use durable::{Commit, DataError, DataOptions, Opened, Unsettled};
 pub use inventory::{Answered, Inventory, Scratch};
 pub use reference::{BookingRef, Redacted};
 pub use server::{Server, ShutdownHandle};

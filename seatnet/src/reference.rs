@@ -60,6 +60,13 @@ impl BookingRef {
         BookingRef(value)
     }
 
+    /// Its value, the inverse of [`from_raw`](Self::from_raw) (journal
+    /// records and snapshots store it).
+    #[must_use]
+    pub const fn to_raw(self) -> u128 {
+        self.0
+    }
+
     /// Reads a written reference: exactly 32 hex digits, either case.
     #[must_use]
     pub fn from_text(text: &str) -> Option<Self> {

@@ -5,11 +5,13 @@
 //! to stderr. SIGINT or SIGTERM stops it cleanly (exit status 0).
 
 use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use seatnet::{Config, Server, ShutdownHandle};
+use seatlog::SyncPolicy;
+use seatnet::{Config, DataOptions, Server, ShutdownHandle};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use tracing_subscriber::EnvFilter;
@@ -88,6 +90,37 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = Config::DEFAULT_MAX_SEATS_PER_REQUEST, value_parser = clap::value_parser!(u64).range(1..))]
     max_seats_per_request: u64,
 
+    /// Keep every change in a journal in DIR (created if missing) and
+    /// replay it at start; without it, everything is in memory only.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    /// When the journal is synced (with --data-dir): "always" (a reply
+    /// that changed seats waits for fdatasync: nothing acknowledged is
+    /// lost, even on power loss), "interval=MS" (synced every MS ms: a
+    /// power loss may lose the last MS ms of acknowledged changes), or
+    /// "never" (the OS decides: a power loss may lose about 30 s). A
+    /// process crash loses nothing acknowledged under any of them.
+    #[arg(long, value_name = "POLICY", default_value = "always", value_parser = parse_fsync)]
+    fsync: SyncPolicy,
+
+    /// With --data-dir: write a snapshot every N journal records (0: only
+    /// after replay at start and at clean shutdown), so a restart replays
+    /// at most N records.
+    #[arg(long, value_name = "N", default_value_t = DataOptions::DEFAULT_SNAPSHOT_EVERY)]
+    snapshot_every: u64,
+
+    /// With --data-dir: preallocated size of each journal segment, in
+    /// bytes (at least 1 MiB plus a few bytes; default 64 MiB).
+    #[arg(long, value_name = "BYTES", default_value_t = DataOptions::DEFAULT_SEGMENT_SIZE)]
+    segment_size: u64,
+
+    /// Check the data directory DIR without changing it, print what it
+    /// holds (snapshots, segments, records, torn tail, corruption) and
+    /// exit: status 0 if a server could start on it, 1 if not.
+    #[arg(long, value_name = "DIR", exclusive = true)]
+    check_data: Option<PathBuf>,
+
     /// Log filter for stderr: error, warn, info, debug (every request),
     /// trace, or a tracing directive like "seatnet=debug".
     #[arg(long, value_name = "FILTER", default_value = "info")]
@@ -109,8 +142,29 @@ fn parse_max_line(text: &str) -> Result<usize, String> {
     }
 }
 
+fn parse_fsync(text: &str) -> Result<SyncPolicy, String> {
+    match text {
+        "always" => Ok(SyncPolicy::Always),
+        "never" => Ok(SyncPolicy::Never),
+        _ => match text.strip_prefix("interval=").map(str::parse::<u64>) {
+            Some(Ok(ms)) if ms >= 1 => Ok(SyncPolicy::Interval(Duration::from_millis(ms))),
+            _ => Err("expected always, never or interval=MS (MS at least 1)".into()),
+        },
+    }
+}
+
 fn main() -> ExitCode {
-    match run(Args::parse()) {
+    let args = Args::parse();
+    if let Some(dir) = &args.check_data {
+        let report = seatlog::check(dir);
+        print!("{report}");
+        return if report.is_ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
+    match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("seatnet-server: {message}");
@@ -143,15 +197,35 @@ fn run(args: Args) -> Result<(), String> {
         max_line: args.max_line,
         max_output: usize::try_from(args.max_output).unwrap_or(usize::MAX),
         max_seats_per_request: args.max_seats_per_request,
+        data_dir: args.data_dir,
+        data: DataOptions {
+            fsync: args.fsync,
+            snapshot_every: args.snapshot_every,
+            segment_size: args.segment_size,
+            ..DataOptions::default()
+        },
         ..Config::default()
     };
-    let server = Server::bind(config.clone())
-        .map_err(|e| format!("cannot listen on {}:{}: {e}", config.host, config.port))?;
+    let server = Server::bind(config.clone()).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::Other {
+            e.to_string()
+        } else {
+            format!("cannot listen on {}:{}: {e}", config.host, config.port)
+        }
+    })?;
     stop_on_signals(server.shutdown_handle())?;
     let mut stdout = std::io::stdout().lock();
+    let storage = match &config.data_dir {
+        None => "in memory only".to_string(),
+        Some(dir) => format!(
+            "durable in {}, fsync {}",
+            dir.display(),
+            fsync_name(config.data.fsync)
+        ),
+    };
     writeln!(
         stdout,
-        "seatnet-server listening on {} ({} seats, {} workers, up to {} connections)",
+        "seatnet-server listening on {} ({} seats, {} workers, up to {} connections, {storage})",
         server.local_addr(),
         config.seats,
         config.threads,
@@ -161,6 +235,14 @@ fn run(args: Args) -> Result<(), String> {
     .map_err(|e| format!("cannot write to stdout: {e}"))?;
     drop(stdout);
     server.run().map_err(|e| format!("server failed: {e}"))
+}
+
+fn fsync_name(policy: SyncPolicy) -> String {
+    match policy {
+        SyncPolicy::Always => "always".into(),
+        SyncPolicy::Never => "never".into(),
+        SyncPolicy::Interval(d) => format!("interval={}", d.as_millis()),
+    }
 }
 
 fn init_logging(args: &Args) -> Result<(), String> {

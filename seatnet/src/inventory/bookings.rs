@@ -48,6 +48,23 @@ impl Bookings {
         }
     }
 
+    /// Records `held` under a known reference (replay, and undoing a
+    /// cancel that could not be journaled).
+    pub(crate) fn insert_as(&self, reference: BookingRef, held: Held) {
+        self.table.lock().insert(reference, held);
+    }
+
+    /// The seats of a booking, if it exists.
+    pub(crate) fn get(&self, reference: BookingRef) -> Option<Held> {
+        self.table.lock().get(&reference).cloned()
+    }
+
+    /// Every booking (for snapshots).
+    pub(crate) fn entries(&self) -> Vec<(u128, Held)> {
+        let table = self.table.lock();
+        table.iter().map(|(r, h)| (r.to_raw(), h.clone())).collect()
+    }
+
     /// Removes a booking and returns its seats, if it exists.
     pub(crate) fn remove(&self, reference: BookingRef) -> Option<Held> {
         self.table.lock().remove(&reference)

@@ -6,17 +6,21 @@
 //! (`runs`), and `AVAIL` stops at its cap.
 
 mod bookings;
+mod journal;
 mod respond;
 mod runs;
 
 use std::ops::Range;
 
+use parking_lot::Mutex;
 use seatcore::{AllOrNothingError, CapacityError, ReserveOutcome, SearchError, SeatMap};
 
 use bookings::{Bookings, Held};
 pub use respond::{Answered, Scratch};
 
 use crate::config::Config;
+use crate::durable::Durable;
+use crate::durable::ids::Ids;
 use crate::protocol::{Command, Number, Reply, SeatList, SeatOutcome, StatsSnapshot, quote};
 use crate::reference::BookingRef;
 use crate::stats::Counters;
@@ -39,6 +43,11 @@ pub struct Inventory {
     map: SeatMap,
     bookings: Bookings,
     max_seats: u64,
+    /// Request ids and their replies (`durable/ids.rs`). Held from the
+    /// look-up through the change of a request that carries an id.
+    ids: Mutex<Ids>,
+    /// The journal, with `--data-dir` (`journal.rs`).
+    durable: Option<Durable>,
 }
 
 impl Inventory {
@@ -53,6 +62,8 @@ impl Inventory {
             map: SeatMap::new(seats)?,
             bookings: Bookings::new(),
             max_seats: Config::DEFAULT_MAX_SEATS_PER_REQUEST,
+            ids: Mutex::new(Ids::default()),
+            durable: None,
         })
     }
 
@@ -121,6 +132,7 @@ impl Inventory {
                 .too_many("TOGETHER", n)
                 .unwrap_or_else(|| self.together(n, out)),
             Command::Cancel(text) => self.cancel(text, out),
+            Command::Show(text) => self.show(text, out),
             Command::Avail => Reply::Avail(&self.map),
             Command::Stats => {
                 let c = counters.values();
@@ -256,6 +268,19 @@ impl Inventory {
         Reply::Seats {
             reference: self.bookings.insert(held),
             seats: SeatList::Runs(runs),
+        }
+    }
+
+    fn show<'a>(&'a self, text: &str, out: ExecScratch<'a>) -> Reply<'a> {
+        match BookingRef::from_text(text).and_then(|r| self.bookings.get(r)) {
+            Some(held) => {
+                *out.runs = held;
+                Reply::Booking(SeatList::Runs(out.runs))
+            }
+            None => {
+                *out.text = quote(text);
+                Reply::UnknownBooking(out.text)
+            }
         }
     }
 

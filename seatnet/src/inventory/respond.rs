@@ -3,7 +3,8 @@
 use std::ops::Range;
 
 use super::{ExecScratch, Inventory};
-use crate::protocol::{Number, Reply, SeatOutcome, parse};
+use crate::durable::Commit;
+use crate::protocol::{Number, Reply, SeatOutcome, parse_request};
 use crate::stats::Counters;
 
 /// Buffers reused from one request to the next, so the common request
@@ -19,12 +20,15 @@ pub struct Scratch {
 }
 
 /// What the connection must do after a reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answered {
     /// The reply was an `ERR` line.
     pub error: bool,
     /// The client said `QUIT`: close after sending the reply.
     pub close: bool,
+    /// With a journal: whether the reply must wait for its change to be
+    /// durable before it is sent (see [`Unsettled`](crate::Unsettled)).
+    pub commit: Commit,
 }
 
 impl Inventory {
@@ -57,8 +61,23 @@ impl Inventory {
             runs,
             text,
         } = scratch;
-        let reply = match parse(line, numbers) {
-            Ok(command) => self.execute(
+        let reply = match parse_request(line, numbers) {
+            Ok((command, id)) if self.logs(&command, id) => {
+                return self.respond_change(
+                    command,
+                    id,
+                    ExecScratch {
+                        outcomes,
+                        grants,
+                        seats,
+                        runs,
+                        text,
+                    },
+                    counters,
+                    out,
+                );
+            }
+            Ok((command, _)) => self.execute(
                 command,
                 ExecScratch {
                     outcomes,
@@ -75,6 +94,7 @@ impl Inventory {
                 return Answered {
                     error: true,
                     close: false,
+                    commit: Commit::None,
                 };
             }
         };
@@ -82,6 +102,7 @@ impl Inventory {
         Answered {
             error: reply.is_error(),
             close: matches!(reply, Reply::Bye),
+            commit: Commit::None,
         }
     }
 }
@@ -372,7 +393,8 @@ mod tests {
             answered,
             Answered {
                 error: false,
-                close: true
+                close: true,
+                commit: Commit::None,
             }
         );
     }
@@ -388,7 +410,8 @@ mod tests {
             answered,
             Answered {
                 error: true,
-                close: false
+                close: false,
+                commit: Commit::None,
             }
         );
         assert!(out.starts_with(b"ERR bad-request: '2.5'"));

@@ -26,6 +26,8 @@ pub enum Command<'a> {
     Together(u64),
     /// `CANCEL ref`: give back a booking's seats.
     Cancel(&'a str),
+    /// `SHOW ref`: a booking's seats.
+    Show(&'a str),
     /// `AVAIL`: the free seats.
     Avail,
     /// `STATS`: counters.
@@ -58,6 +60,8 @@ pub enum ParseError {
     UnexpectedArgument(&'static str),
     /// `ANY` / `TOGETHER` with something other than a count of at least 1.
     BadCount(&'static str, String),
+    /// An `id=` that is not 1 to 64 characters of `[A-Za-z0-9_-]`.
+    BadId(String),
 }
 
 impl ParseError {
@@ -88,13 +92,17 @@ impl fmt::Display for ParseError {
             }
             ParseError::UnknownCommand(verb) => write!(
                 f,
-                "'{verb}' is not a command (BOOK, ALL, ANY, TOGETHER, CANCEL, AVAIL, STATS, HELP, QUIT)"
+                "'{verb}' is not a command (BOOK, ALL, ANY, TOGETHER, CANCEL, SHOW, AVAIL, STATS, HELP, QUIT)"
             ),
             ParseError::MissingArgument(usage) => write!(f, "missing argument: {usage}"),
             ParseError::UnexpectedArgument(verb) => write!(f, "{verb} takes no argument"),
             ParseError::BadCount(verb, text) => write!(
                 f,
                 "'{text}' is not a seat count: {verb} needs a whole number from 1, like {verb} 3"
+            ),
+            ParseError::BadId(text) => write!(
+                f,
+                "'{text}' is not a request id: id= takes 1 to 64 characters of A-Z a-z 0-9 _ -"
             ),
         }
     }
@@ -120,6 +128,34 @@ impl std::error::Error for ParseError {}
 /// assert!(parse(b"5,,6", &mut scratch).is_err());
 /// ```
 pub fn parse<'a>(line: &'a [u8], numbers: &'a mut Vec<Number>) -> Result<Command<'a>, ParseError> {
+    parse_request(line, numbers).map(|(command, _)| command)
+}
+
+/// Most characters of a request id.
+pub const MAX_ID_LEN: usize = 64;
+
+/// Like [`parse`], and also returns the request id of a change request
+/// (`BOOK`, `ALL`, `ANY`, `TOGETHER`, `CANCEL`) that ends with
+/// ` id=<1 to 64 of [A-Za-z0-9_-]>`. Original requests carry no id.
+///
+/// # Errors
+///
+/// As [`parse`], plus [`ParseError::BadId`] for a malformed id.
+///
+/// # Examples
+///
+/// ```
+/// use seatnet::protocol::{Command, parse_request};
+///
+/// let mut scratch = Vec::new();
+/// assert_eq!(parse_request(b"ANY 3 id=abc-1", &mut scratch), Ok((Command::Any(3), Some("abc-1"))));
+/// assert_eq!(parse_request(b"ANY 3", &mut scratch), Ok((Command::Any(3), None)));
+/// assert!(parse_request(b"ANY 3 id=a.b", &mut scratch).is_err());
+/// ```
+pub fn parse_request<'a>(
+    line: &'a [u8],
+    numbers: &'a mut Vec<Number>,
+) -> Result<(Command<'a>, Option<&'a str>), ParseError> {
     let text = checked_text(line)?;
     let text = text.trim_matches(is_python_space);
     if text.is_empty() {
@@ -131,13 +167,41 @@ pub fn parse<'a>(line: &'a [u8], numbers: &'a mut Vec<Number>) -> Result<Command
     };
     if word.starts_with(|c: char| c.is_ascii_alphabetic()) {
         if let Some(verb) = Verb::named(word) {
-            return verb.command(rest, numbers);
+            let (rest, id) = if verb.changes() {
+                split_id(rest)?
+            } else {
+                (rest, None)
+            };
+            return Ok((verb.command(rest, numbers)?, id));
         }
         if !rest.is_empty() && word.bytes().all(|b| b.is_ascii_alphabetic()) {
             return Err(ParseError::UnknownCommand(quote(word)));
         }
     }
-    Ok(Command::Original(list(text, numbers)?))
+    Ok((Command::Original(list(text, numbers)?), None))
+}
+
+/// Splits a trailing ` id=...` (the key in any letter case) off a change
+/// verb's argument.
+fn split_id(rest: &str) -> Result<(&str, Option<&str>), ParseError> {
+    let (head, last) = match rest.rfind(is_python_space) {
+        Some(i) => (rest[..i].trim_end_matches(is_python_space), &rest[i..]),
+        None => ("", rest),
+    };
+    let last = last.trim_start_matches(is_python_space);
+    let Some(key) = last.get(..3).filter(|k| k.eq_ignore_ascii_case("id=")) else {
+        return Ok((rest, None));
+    };
+    let _ = key;
+    let id = &last[3..];
+    let valid = (1..=MAX_ID_LEN).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !valid {
+        return Err(ParseError::BadId(quote(id)));
+    }
+    Ok((head, Some(id)))
 }
 
 /// Checks the bytes: UTF-8, and no control character other than the
@@ -162,6 +226,7 @@ enum Verb {
     Any,
     Together,
     Cancel,
+    Show,
     Avail,
     Stats,
     Help,
@@ -169,17 +234,26 @@ enum Verb {
 }
 
 impl Verb {
-    const ALL: [(&'static str, Verb); 9] = [
+    const ALL: [(&'static str, Verb); 10] = [
         ("BOOK", Verb::Book),
         ("ALL", Verb::All),
         ("ANY", Verb::Any),
         ("TOGETHER", Verb::Together),
         ("CANCEL", Verb::Cancel),
+        ("SHOW", Verb::Show),
         ("AVAIL", Verb::Avail),
         ("STATS", Verb::Stats),
         ("HELP", Verb::Help),
         ("QUIT", Verb::Quit),
     ];
+
+    /// Whether the verb changes seats (and so may carry a request id).
+    fn changes(self) -> bool {
+        matches!(
+            self,
+            Verb::Book | Verb::All | Verb::Any | Verb::Together | Verb::Cancel
+        )
+    }
 
     /// The verb `word` names, in any letter case.
     fn named(word: &str) -> Option<Verb> {
@@ -201,6 +275,7 @@ impl Verb {
             Verb::Any => Command::Any(count("ANY", required(rest, "ANY 3")?)?),
             Verb::Together => Command::Together(count("TOGETHER", required(rest, "TOGETHER 3")?)?),
             Verb::Cancel => Command::Cancel(required(rest, "CANCEL <booking reference>")?),
+            Verb::Show => Command::Show(required(rest, "SHOW <booking reference>")?),
             Verb::Avail => bare(rest, "AVAIL", Command::Avail)?,
             Verb::Stats => bare(rest, "STATS", Command::Stats)?,
             Verb::Help => bare(rest, "HELP", Command::Help)?,
@@ -400,6 +475,49 @@ mod tests {
             panic!("expected NotANumber");
         };
         assert!(quoted.is_ascii() && !quoted.contains('\n'));
+    }
+
+    #[test]
+    fn request_ids() {
+        let id = |line: &str| {
+            let mut scratch = Vec::new();
+            parse_request(line.as_bytes(), &mut scratch)
+                .map(|(c, id)| (format!("{c:?}"), id.map(str::to_owned)))
+        };
+        assert_eq!(
+            id("BOOK 5,10 id=abc123"),
+            Ok((ok(b"BOOK 5,10"), Some("abc123".into())))
+        );
+        assert_eq!(
+            id("cancel ab ID=x_-Y"),
+            Ok((ok(b"cancel ab"), Some("x_-Y".into())))
+        );
+        assert_eq!(id("ANY 3"), Ok(("Any(3)".into(), None)));
+        assert_eq!(
+            id(&format!("ANY 3 id={}", "a".repeat(64)))
+                .unwrap()
+                .1
+                .unwrap()
+                .len(),
+            64
+        );
+        for bad in [
+            "ANY 3 id=",
+            "ANY 3 id=a.b",
+            &format!("ANY 3 id={}", "a".repeat(65)),
+        ] {
+            assert!(matches!(id(bad), Err(ParseError::BadId(_))), "{bad}");
+        }
+        // Only change verbs take ids; original lists never do.
+        assert_eq!(
+            err(b"AVAIL id=abc"),
+            ParseError::UnexpectedArgument("AVAIL")
+        );
+        assert!(matches!(err(b"5,10 id=abc"), ParseError::NotANumber(_)));
+        assert!(matches!(
+            err(b"BOOK id=abc"),
+            ParseError::MissingArgument(_)
+        ));
     }
 
     #[test]

@@ -104,6 +104,11 @@ pub enum Reply<'a> {
         /// Its seats, now free.
         seats: SeatList<'a>,
     },
+    /// `SHOW` of an open booking: `OK booked seats=..`.
+    Booking(SeatList<'a>),
+    /// A change refused because the journal cannot take it:
+    /// `ERR disk-full: ..` (the text says why).
+    DiskFull(&'a str),
     /// `ALL` found seats taken: `ERR conflict: taken=..` (library seats).
     Conflict(&'a [u64]),
     /// `ALL` named non-seats: `ERR invalid-seat: .. (seats are 1..N)`.
@@ -167,6 +172,7 @@ impl Reply<'_> {
                 | Reply::Booked { .. }
                 | Reply::Seats { .. }
                 | Reply::Cancelled { .. }
+                | Reply::Booking(_)
                 | Reply::Avail(_)
                 | Reply::Stats(_)
                 | Reply::Help(_)
@@ -217,6 +223,14 @@ impl Reply<'_> {
                 text(out, format_args!("OK cancelled {reference} seats="));
                 seat_list(out, seats);
             }
+            Reply::Booking(seats) => {
+                out.extend_from_slice(b"OK booked seats=");
+                seat_list(out, seats);
+            }
+            Reply::DiskFull(why) => text(
+                out,
+                format_args!("ERR disk-full: {why}; nothing was changed, reads still work"),
+            ),
             Reply::Conflict(taken) => {
                 out.extend_from_slice(b"ERR conflict: taken=");
                 seat_list(out, SeatList::Library(taken));
@@ -272,7 +286,7 @@ impl Reply<'_> {
             Reply::Help(seats) => text(
                 out,
                 format_args!(
-                    "OK commands: 5,10,22 (original) | BOOK 5,10,22 | ALL 5,10,22 | ANY <n> | TOGETHER <n> | CANCEL <ref> | AVAIL | STATS | HELP | QUIT (seats are 1..{seats})"
+                    "OK commands: 5,10,22 (original) | BOOK 5,10,22 | ALL 5,10,22 | ANY <n> | TOGETHER <n> | CANCEL <ref> | SHOW <ref> | AVAIL | STATS | HELP | QUIT; a change may end with id=<1-64 of A-Za-z0-9_-> so a retry gets the same reply (seats are 1..{seats})"
                 ),
             ),
             Reply::Bye => out.extend_from_slice(b"OK bye"),

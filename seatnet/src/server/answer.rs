@@ -9,7 +9,8 @@ use tracing::debug;
 
 use super::Shared;
 use super::conn::{Conn, End, Got, READ_CHUNK};
-use crate::inventory::Scratch;
+use crate::durable::Unsettled;
+use crate::inventory::{Answered, Scratch};
 use crate::protocol::{Frame, Reply};
 
 /// Rounds of read-and-answer one lending may do on a connection whose
@@ -94,6 +95,7 @@ fn answer_ready(
             break Err(end);
         }
         if conn.out.len() >= FLUSH_AT {
+            tally.settle(shared);
             if let Err(e) = conn.flush(now) {
                 break Err(End::Error(e));
             }
@@ -133,11 +135,16 @@ fn too_long(shared: &Shared, out: &mut Vec<u8>, tally: &mut Tally) -> End {
     End::TooLong
 }
 
-/// Requests answered in one batch, added to the shared counters once.
+/// Requests answered in one batch, added to the shared counters once, and
+/// the journaled changes among them, waited for once.
 #[derive(Debug, Default)]
 struct Tally {
     requests: u64,
     errors: u64,
+    /// With `--data-dir`: the batch's highest journal ticket (or the
+    /// journal's failure); its replies may not be written before it is
+    /// durable.
+    unsettled: Unsettled,
 }
 
 impl Tally {
@@ -149,27 +156,34 @@ impl Tally {
         request: &[u8],
         newline: bool,
     ) -> Result<(), End> {
-        let answered = shared
+        let Answered {
+            error,
+            close,
+            commit,
+        } = shared
             .inventory
             .respond(request, scratch, &shared.counters, out);
+        self.unsettled.note(commit);
         if newline {
             out.push(b'\n');
         }
         self.requests += 1;
-        self.errors += u64::from(answered.error);
-        debug!(
-            request = %crate::Redacted(request),
-            error = answered.error,
-            "request"
-        );
-        if answered.close {
-            Err(End::Quit)
-        } else {
-            Ok(())
-        }
+        self.errors += u64::from(error);
+        debug!(request = %crate::Redacted(request), error, "request");
+        if close { Err(End::Quit) } else { Ok(()) }
     }
 
-    fn publish(&self, shared: &Shared) {
+    /// Waits until every journaled change answered so far is durable
+    /// (one wait, on the highest ticket, covers the batch: group commit).
+    /// Never returns if the journal failed (fail-stop).
+    fn settle(&mut self, shared: &Shared) {
+        self.unsettled.settle(&shared.inventory);
+    }
+
+    /// At the end of a batch, before any of its replies can be written:
+    /// settles, then adds to the counters.
+    fn publish(&mut self, shared: &Shared) {
+        self.settle(shared);
         shared.counters.add_requests(self.requests, self.errors);
     }
 }

@@ -87,19 +87,24 @@ pub struct Server {
 }
 
 impl Server {
-    /// Checks `config`, creates the seats and binds the listener.
+    /// Checks `config`, creates the seats (with `data_dir`: opens it and
+    /// replays it) and binds the listener.
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for a bad setting (message says which), or the
+    /// `InvalidInput` for a bad setting (message says which), `Other` for
+    /// a data directory that cannot be used (message says why), or the
     /// bind error (address in use, unknown host, …).
     pub fn bind(config: Config) -> io::Result<Server> {
         config
             .validate()
             .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
-        let inventory = Inventory::new(config.seats)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?
-            .with_max_seats_per_request(config.max_seats_per_request);
+        let inventory = match &config.data_dir {
+            None => Inventory::new(config.seats)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
+            Some(dir) => open_data(&config, dir)?,
+        }
+        .with_max_seats_per_request(config.max_seats_per_request);
         let listener = StdListener::bind((config.host.as_str(), config.port))?;
         let local_addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
@@ -184,8 +189,41 @@ impl Server {
                 error!("a worker panicked");
             }
         }
+        final_snapshot(&shared.inventory);
         info!("stopped");
         result
+    }
+}
+
+/// Opens and replays the data directory, then snapshots what was replayed
+/// so the next start has less to read.
+fn open_data(config: &Config, dir: &std::path::Path) -> io::Result<Inventory> {
+    let (inventory, opened) = Inventory::open(config.seats, dir, config.data)
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    for warning in &opened.warnings {
+        warn!(dir = %dir.display(), "{warning}");
+    }
+    info!(
+        dir = %dir.display(),
+        snapshot = ?opened.snapshot_seq,
+        records = opened.records,
+        "replayed the data directory"
+    );
+    if opened.records > 0 {
+        if let Err(e) = inventory.snapshot() {
+            warn!(error = %e, "snapshot after replay failed");
+        }
+    }
+    Ok(inventory)
+}
+
+/// At clean shutdown, once no request runs: a snapshot, so the next start
+/// replays nothing.
+fn final_snapshot(inventory: &Inventory) {
+    match inventory.snapshot() {
+        Ok(Some(seq)) => info!(seq, "snapshot written"),
+        Ok(None) => {}
+        Err(e) => error!(error = %e, "snapshot at shutdown failed"),
     }
 }
 

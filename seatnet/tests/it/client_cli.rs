@@ -236,3 +236,40 @@ fn interactive_dialogue_against_seatnet_server() {
     assert!(text.contains("[RESPOSTA] ERR "), "{text}");
     assert!(text.contains("[RESPOSTA] OK "), "{text}");
 }
+
+/// A change whose connection is lost before the reply is sent again, on a
+/// new connection, with the same request id; `show` sends `SHOW`.
+#[test]
+fn a_lost_reply_is_retried_with_the_same_request_id() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::{Arc, Mutex};
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let fake = FakeServer::start(move |stream| {
+        let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut seen = log.lock().unwrap();
+        seen.push(line.clone());
+        // The first connection dies before its reply; later ones answer.
+        if seen.len() > 1 {
+            let mut stream = stream;
+            let _ = stream.write_all(b"OK 0123 seats=5\n");
+        }
+    });
+    let port = fake.addr.port();
+    let out = client(port, &["any", "1"], "");
+    assert_eq!(stdout(&out), "OK 0123 seats=5\n", "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0));
+    let first = seen.lock().unwrap().clone();
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert_eq!(first[0], first[1], "the retry must be the same request");
+    assert!(first[0].starts_with("ANY 1 id="), "{first:?}");
+    // Reads carry no id and are not retried.
+    let out = client(port, &["--retries", "0", "show", "abc"], "");
+    assert_eq!(stdout(&out), "OK 0123 seats=5\n");
+    assert_eq!(seen.lock().unwrap().last().unwrap(), "SHOW abc\n");
+}

@@ -361,7 +361,10 @@ fn max_conns_is_capped_by_the_descriptor_limit_and_the_next_client_told_busy() {
     let line = rx
         .recv_timeout(crate::support::READ_TIMEOUT)
         .expect("a startup line");
-    assert!(line.ends_with("up to 32 connections)\n"), "{line:?}");
+    assert!(
+        line.ends_with("up to 32 connections, in memory only)\n"),
+        "{line:?}"
+    );
     let addr: std::net::SocketAddr = line
         .strip_prefix("seatnet-server listening on ")
         .and_then(|rest| rest.split(' ').next())

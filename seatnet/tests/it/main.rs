@@ -11,6 +11,7 @@
 //! - `limits`: over-long lines, idle timeout, busy, queueing;
 //! - `bounded`: the per-request seat cap, runs in bookings and replies,
 //!   `AVAIL`'s cap, original requests granted a word at a time;
+//! - `durable`: `--data-dir` restarts, its errors, `kill -9` of the binary;
 //! - `shutdown`: the library handle and the binary's SIGTERM;
 //! - `properties`: proptest over the number reader, replies and framing;
 //! - `python_parity`: the number and request readers against `python3`;
@@ -28,6 +29,7 @@ mod bounded;
 mod client_cli;
 mod commands;
 mod concurrency;
+mod durable;
 mod errors;
 mod fakes;
 mod framing;

@@ -52,11 +52,11 @@ fn the_binary_prints_its_address_serves_and_stops_on_sigterm() {
     let modes = [
         (
             &["--threads", "4"][..],
-            "(10 seats, 4 workers, up to 500 connections)\n",
+            "(10 seats, 4 workers, up to 500 connections, in memory only)\n",
         ),
         (
             &["--io", "events"][..],
-            "(10 seats, 16 workers, up to 500 connections)\n",
+            "(10 seats, 16 workers, up to 500 connections, in memory only)\n",
         ),
     ];
     for (mode, startup) in modes {

@@ -40,6 +40,12 @@ pub(crate) struct Args {
     /// Seconds to wait for the connection and for each reply.
     #[arg(long, default_value_t = 10.0, value_parser = parse_seconds)]
     pub(crate) timeout: f64,
+    /// How many times a change (book, all, any, together, cancel) is sent
+    /// again, on a new connection, when the connection is lost before its
+    /// reply. Each change carries a request id (`id=...`), so a retry gets
+    /// the first reply instead of doing the change twice.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub(crate) retries: u32,
     #[command(subcommand)]
     pub(crate) command: Option<OneShot>,
 }
@@ -83,6 +89,11 @@ pub(crate) enum OneShot {
         /// The reference from an `OK <ref> ...` reply.
         reference: String,
     },
+    /// Show a booking's seats by its reference (`SHOW`).
+    Show {
+        /// The reference from an `OK <ref> ...` reply.
+        reference: String,
+    },
     /// Show the free seats (`AVAIL`).
     Avail,
     /// Show the server's counters (`STATS`).
@@ -104,11 +115,30 @@ impl OneShot {
             Self::Any { count } => format!("ANY {count}"),
             Self::Together { count } => format!("TOGETHER {count}"),
             Self::Cancel { reference } => format!("CANCEL {reference}"),
+            Self::Show { reference } => format!("SHOW {reference}"),
             Self::Avail => "AVAIL".to_owned(),
             Self::Stats => "STATS".to_owned(),
             Self::Raw { line } => line.clone(),
         }
     }
+
+    /// Whether this subcommand changes seats: it carries a request id and
+    /// may be retried.
+    pub(crate) fn changes(&self) -> bool {
+        matches!(
+            self,
+            Self::Book { .. }
+                | Self::All { .. }
+                | Self::Any { .. }
+                | Self::Together { .. }
+                | Self::Cancel { .. }
+        )
+    }
+}
+
+/// A fresh request id: 16 random hex digits (unique, not secret).
+pub(crate) fn request_id() -> String {
+    format!("{:016x}", fastrand::u64(..))
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {

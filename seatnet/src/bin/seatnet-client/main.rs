@@ -20,7 +20,7 @@ use seatnet::protocol::original_reply;
 
 use clap::Parser;
 
-use cli::{Args, OneShot, exit};
+use cli::{Args, exit};
 use connection::Connection;
 use interactive::DialogueError;
 
@@ -30,7 +30,15 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> u8 {
-    let line = args.command.as_ref().map(OneShot::request_line);
+    let line = args.command.as_ref().map(|c| {
+        let line = c.request_line();
+        // A change carries a request id, so a retry cannot do it twice.
+        if c.changes() {
+            format!("{line} id={}", cli::request_id())
+        } else {
+            line
+        }
+    });
     if line.as_ref().is_some_and(|l| l.contains(['\n', '\r'])) {
         eprintln!("error: a request must be a single line");
         return exit::USAGE;
@@ -40,7 +48,13 @@ fn run(args: &Args) -> u8 {
         Err(e) => return fail(e),
     };
     match line {
-        Some(line) => one_shot(&mut conn, &line),
+        Some(line) => {
+            let retries = match &args.command {
+                Some(c) if c.changes() => args.retries,
+                _ => 0,
+            };
+            one_shot(args, conn, &line, retries)
+        }
         None => match interactive::run(&mut conn) {
             Ok(()) => exit::OK,
             Err(DialogueError::Server(e)) => fail(e),
@@ -52,9 +66,30 @@ fn run(args: &Args) -> u8 {
     }
 }
 
-/// Sends one request, prints the reply, and judges it.
-fn one_shot(conn: &mut Connection, line: &str) -> u8 {
-    match conn.request(line) {
+/// Sends one request, prints the reply, and judges it. If the connection
+/// is lost before the reply, sends it again on a new connection, up to
+/// `retries` times (only changes, which carry a request id, are retried).
+fn one_shot(args: &Args, mut conn: Connection, line: &str, retries: u32) -> u8 {
+    let mut attempt = 0;
+    let result = loop {
+        match conn.request(line) {
+            Err(e) if attempt < retries && lost(&e) => {
+                attempt += 1;
+                eprintln!("warning: {e}; retrying with the same request id ({attempt}/{retries})");
+                std::thread::sleep(std::time::Duration::from_millis(100 << attempt.min(5)));
+                match Connection::connect(&args.host, args.port, args.timeout()) {
+                    Ok(c) => conn = c,
+                    Err(e) if attempt >= retries => break Err(e),
+                    Err(e) => {
+                        eprintln!("warning: {e}");
+                        continue;
+                    }
+                }
+            }
+            other => break other,
+        }
+    };
+    match result {
         Ok(reply) => {
             println!("{reply}");
             if verdict::granted(&reply) {
@@ -65,6 +100,14 @@ fn one_shot(conn: &mut Connection, line: &str) -> u8 {
         }
         Err(e) => fail(e),
     }
+}
+
+/// Whether the connection was lost before the reply (worth a retry).
+fn lost(e: &connection::ClientError) -> bool {
+    matches!(
+        e,
+        connection::ClientError::Closed | connection::ClientError::Io(_)
+    )
 }
 
 fn fail(e: connection::ClientError) -> u8 {

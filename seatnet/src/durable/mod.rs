@@ -1,0 +1,148 @@
+//! Durability on top of [`seatlog`]: what a change request writes to the
+//! journal (`record`), snapshots of the whole state (`state`), request ids
+//! (`ids`), and the waiting that holds a reply back until its change is on
+//! disk ([`Commit`], [`Unsettled`]).
+//!
+//! Opening a data directory and replaying it into an
+//! [`Inventory`], and the journaled request paths, are in
+//! `inventory/journal.rs`. `docs/design.md` ("seatnet durability") has the
+//! formats and why replay reproduces memory.
+
+mod codec;
+pub(crate) mod ids;
+pub(crate) mod record;
+pub(crate) mod state;
+
+use std::fmt;
+
+use parking_lot::{Mutex, RwLock};
+use seatlog::{Fatal, Journal, SyncPolicy, Ticket};
+
+use crate::Inventory;
+
+/// How to keep a data directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataOptions {
+    /// When the journal syncs (`--fsync`; default [`SyncPolicy::Always`]).
+    pub fsync: SyncPolicy,
+    /// A snapshot after every this many records (`--snapshot-every`; 0:
+    /// only at clean shutdown and at start after a replay).
+    pub snapshot_every: u64,
+    /// Preallocated size of a journal segment, in bytes.
+    pub segment_size: u64,
+    /// Largest record, in bytes; a change whose record would be longer is
+    /// refused (`ERR disk-full: record of N bytes exceeds ...`). A segment
+    /// must hold at least one record of this size.
+    pub max_record_size: usize,
+}
+
+impl DataOptions {
+    /// Default `--snapshot-every`.
+    pub const DEFAULT_SNAPSHOT_EVERY: u64 = 100_000;
+    /// Default segment size: 64 MiB.
+    pub const DEFAULT_SEGMENT_SIZE: u64 = 64 << 20;
+    /// Default largest record: 1 MiB.
+    pub const DEFAULT_MAX_RECORD_SIZE: usize = 1 << 20;
+}
+
+impl Default for DataOptions {
+    fn default() -> Self {
+        DataOptions {
+            fsync: SyncPolicy::Always,
+            snapshot_every: Self::DEFAULT_SNAPSHOT_EVERY,
+            segment_size: Self::DEFAULT_SEGMENT_SIZE,
+            max_record_size: Self::DEFAULT_MAX_RECORD_SIZE,
+        }
+    }
+}
+
+/// What opening a data directory found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Opened {
+    /// The snapshot replay started from (its seq), if any.
+    pub snapshot_seq: Option<u64>,
+    /// Records replayed after it.
+    pub records: usize,
+    /// Loud warnings from recovery (a skipped corrupt snapshot, a dropped
+    /// torn tail).
+    pub warnings: Vec<String>,
+}
+
+/// Why a data directory could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataError(pub(crate) String);
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DataError {}
+
+/// The journal of an inventory, and when it last took a snapshot.
+#[derive(Debug)]
+pub(crate) struct Durable {
+    pub(crate) journal: Journal,
+    pub(crate) snapshot_every: u64,
+    /// The seq of the last snapshot written; held while one is written.
+    pub(crate) last_snapshot: Mutex<u64>,
+    /// Read-held by a grant from its seatcore RMW until its record is
+    /// appended (or the grant undone); write-held by a snapshot while it
+    /// reads the journal's last seq, the map and the bookings, so a
+    /// snapshot never holds a grant without its record.
+    pub(crate) grants: RwLock<()>,
+}
+
+/// Whether a reply must wait before it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Commit {
+    /// Nothing was journaled: send at once.
+    None,
+    /// Send once this ticket is durable ([`Inventory::wait_durable`]).
+    Pending(Ticket),
+    /// The journal failed: never send; the process must stop
+    /// ([`fail_stop`]).
+    Failed(Fatal),
+}
+
+/// The replies of one batch not yet allowed out: the highest ticket (one
+/// wait covers every lower seq) or the journal's failure.
+#[derive(Debug, Default)]
+pub struct Unsettled {
+    highest: Option<Ticket>,
+    failed: Option<Fatal>,
+}
+
+impl Unsettled {
+    /// Notes a reply's commit.
+    pub fn note(&mut self, commit: Commit) {
+        match commit {
+            Commit::None => {}
+            Commit::Pending(t) => self.highest = self.highest.max(Some(t)),
+            Commit::Failed(f) => self.failed = Some(f),
+        }
+    }
+
+    /// Waits until every noted reply may be sent. On a journal failure this
+    /// never returns: it calls [`fail_stop`].
+    pub fn settle(&mut self, inventory: &Inventory) {
+        if let Some(fatal) = self.failed.take() {
+            fail_stop(&fatal);
+        }
+        if let Some(ticket) = self.highest.take() {
+            if let Err(fatal) = inventory.wait_durable(ticket) {
+                fail_stop(&fatal);
+            }
+        }
+    }
+}
+
+/// Fail-stop: a change is in memory that can no longer be made durable, so
+/// nothing more may be acknowledged. Logs the error and exits with status
+/// 70 (`EX_SOFTWARE`); the next start recovers what is on disk.
+pub fn fail_stop(fatal: &Fatal) -> ! {
+    tracing::error!(error = %fatal, "the journal failed; stopping without acknowledging");
+    eprintln!("seatnet-server: {fatal}; stopping (restart recovers what is on disk)");
+    std::process::exit(70)
+}

@@ -1,0 +1,176 @@
+//! The payload of one journal record: what one change request did, enough
+//! to replay it (format in `docs/design.md`, "seatnet's journal records").
+
+use std::ops::Range;
+
+use super::codec::{Reader, put_runs, put_varint};
+
+/// The record format this build writes (and the only one it reads).
+pub(crate) const RECORD_VERSION: u8 = 1;
+
+const HAS_GRANT_REF: u8 = 1;
+const HAS_RELEASE: u8 = 2;
+const HAS_ID: u8 = 4;
+const KNOWN_FLAGS: u8 = HAS_GRANT_REF | HAS_RELEASE | HAS_ID;
+
+/// What a change did, borrowed from the request being answered.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Change<'a> {
+    /// Seats granted (library seats, ascending runs).
+    pub(crate) granted: &'a [Range<u64>],
+    /// The booking that holds them (none for an original request).
+    pub(crate) booking: Option<u128>,
+    /// A booking cancelled and its seats, freed.
+    pub(crate) released: Option<(u128, &'a [Range<u64>])>,
+    /// The request id and the exact reply (without terminator).
+    pub(crate) id: Option<(&'a str, &'a [u8])>,
+}
+
+impl Change<'_> {
+    /// The payload.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        let mut flags = 0;
+        if self.booking.is_some() {
+            flags |= HAS_GRANT_REF;
+        }
+        if self.released.is_some() {
+            flags |= HAS_RELEASE;
+        }
+        if self.id.is_some() {
+            flags |= HAS_ID;
+        }
+        out.extend_from_slice(&[RECORD_VERSION, flags]);
+        if let Some(r) = self.booking {
+            out.extend_from_slice(&r.to_le_bytes());
+        }
+        put_runs(&mut out, self.granted);
+        if let Some((r, runs)) = self.released {
+            out.extend_from_slice(&r.to_le_bytes());
+            put_runs(&mut out, runs);
+        }
+        if let Some((id, reply)) = self.id {
+            out.push(id.len() as u8);
+            out.extend_from_slice(id.as_bytes());
+            put_varint(&mut out, reply.len() as u64);
+            out.extend_from_slice(reply);
+        }
+        out
+    }
+}
+
+/// A decoded payload, owned.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct ChangeRecord {
+    pub(crate) granted: Vec<Range<u64>>,
+    pub(crate) booking: Option<u128>,
+    pub(crate) released: Option<(u128, Vec<Range<u64>>)>,
+    pub(crate) id: Option<(String, Vec<u8>)>,
+}
+
+impl ChangeRecord {
+    /// Reads a payload for a map of `capacity` seats.
+    pub(crate) fn decode(bytes: &[u8], capacity: u64) -> Result<ChangeRecord, String> {
+        let mut r = Reader::new(bytes);
+        let version = r.u8()?;
+        if version != RECORD_VERSION {
+            return Err(format!(
+                "record format version {version}, this build reads {RECORD_VERSION}"
+            ));
+        }
+        let flags = r.u8()?;
+        if flags & !KNOWN_FLAGS != 0 {
+            return Err(format!("unknown record flags 0x{flags:02x}"));
+        }
+        let booking = if flags & HAS_GRANT_REF != 0 {
+            Some(r.u128()?)
+        } else {
+            None
+        };
+        let granted = r.runs(capacity)?;
+        let released = if flags & HAS_RELEASE != 0 {
+            Some((r.u128()?, r.runs(capacity)?))
+        } else {
+            None
+        };
+        let id = if flags & HAS_ID != 0 {
+            let len = usize::from(r.u8()?);
+            let id = std::str::from_utf8(r.take(len)?)
+                .map_err(|_| "request id is not UTF-8".to_string())?
+                .to_owned();
+            let reply_len = r.count(1)?;
+            Some((id, r.take(reply_len)?.to_vec()))
+        } else {
+            None
+        };
+        if !r.is_done() {
+            return Err("bytes after the record's fields".to_string());
+        }
+        Ok(ChangeRecord {
+            granted,
+            booking,
+            released,
+            id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shape_round_trips() {
+        let runs = [4..7, 9..10];
+        let shapes = [
+            Change::default(),
+            Change {
+                granted: &runs,
+                ..Change::default()
+            },
+            Change {
+                granted: &runs,
+                booking: Some(u128::MAX - 5),
+                id: Some(("abc-_9", b"OK x seats=5-7,10")),
+                ..Change::default()
+            },
+            Change {
+                released: Some((42, &runs)),
+                id: Some(("z", b"OK cancelled")),
+                ..Change::default()
+            },
+        ];
+        for change in shapes {
+            let bytes = change.encode();
+            let back = ChangeRecord::decode(&bytes, 100).unwrap();
+            assert_eq!(back.granted, change.granted);
+            assert_eq!(back.booking, change.booking);
+            assert_eq!(
+                back.released.as_ref().map(|(r, v)| (*r, v.as_slice())),
+                change.released
+            );
+            assert_eq!(
+                back.id.as_ref().map(|(i, r)| (i.as_str(), r.as_slice())),
+                change.id
+            );
+            // Every truncation is an error, never a panic.
+            for cut in 0..bytes.len() {
+                assert!(ChangeRecord::decode(&bytes[..cut], 100).is_err(), "{cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn other_versions_and_flags_are_refused() {
+        let mut bytes = Change::default().encode();
+        bytes[0] = 2;
+        assert!(
+            ChangeRecord::decode(&bytes, 10)
+                .unwrap_err()
+                .contains("version 2")
+        );
+        bytes[0] = RECORD_VERSION;
+        bytes[1] = 0x80;
+        assert!(ChangeRecord::decode(&bytes, 10).is_err());
+    }
+}
