@@ -8,7 +8,6 @@
 //! closes it, reopens the spare, and backs off (it retries accepting after
 //! [`BACK_OFF`], not in a loop).
 
-use std::fs::File;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -18,20 +17,11 @@ use tracing::{info, warn};
 
 use super::conn::{Conn, End};
 use super::poller::Poller;
+use super::spare::Spare;
 use crate::protocol::{Framer, Reply};
 
 /// How long accepting pauses after it failed for want of descriptors.
 const BACK_OFF: Duration = Duration::from_millis(100);
-
-/// The spare descriptor.
-#[derive(Debug)]
-pub(crate) struct Spare(Option<File>);
-
-impl Spare {
-    pub(crate) fn open() -> Self {
-        Spare(File::open("/dev/null").ok())
-    }
-}
 
 impl Poller<'_> {
     /// Accepts every queued connection. Returns `true` if the queue was

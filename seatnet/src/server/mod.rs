@@ -4,7 +4,8 @@
 //!
 //! - `poller`: the poller thread: every connection nonblocking in one
 //!   `mio` poll, its deadlines, the hand-off to workers;
-//! - `accept`: the connection limits, `ERR busy`, out of descriptors;
+//! - `accept`: the connection limits, `ERR busy`, out of descriptors
+//!   (with `spare`, the descriptor kept for that moment);
 //! - `conn`: one connection's socket, framer and unsent replies;
 //! - `worker`: the pool, fed through a crossbeam channel;
 //! - `answer`: what a worker does with a connection lent to it;
@@ -20,6 +21,7 @@ mod answer;
 mod conn;
 mod poller;
 mod shutdown;
+mod spare;
 mod timers;
 mod worker;
 

@@ -26,8 +26,8 @@ use mio::{Events, Interest, Poll, Token};
 use tracing::{info, warn};
 
 use super::Shared;
-use super::accept::Spare;
 use super::conn::{Conn, End, Got, READ_CHUNK};
+use super::spare::Spare;
 use super::timers::{Key, Timers};
 use super::worker::{Done, Job, PollerWake};
 
