@@ -41,18 +41,10 @@ pub fn framing_chunks(data: &[u8]) {
     let reads = Reads::new(data);
     let stream = reads.stream;
     let whole = feed([(stream, Duration::ZERO)]);
-    let mut chunks = Vec::new();
-    let mut at = 0;
-    for i in 0.. {
-        if at == stream.len() {
-            break;
-        }
-        let n = reads.size(i, MAX_LINE * 2).max(1).min(stream.len() - at);
-        // Pauses of 0 to 4.9 ms: within the grace.
-        let pause = Duration::from_micros(((n * 7 + i * 13) % 50) as u64 * 100);
-        chunks.push((&stream[at..at + n], pause));
-        at += n;
-    }
+    // Pauses of 0 to 4.9 ms: within the grace.
+    let chunks = reads.chunks(MAX_LINE * 2, |n, i| {
+        Duration::from_micros(((n * 7 + i * 13) % 50) as u64 * 100)
+    });
     let chunked = feed(chunks);
     assert_eq!(
         chunked,

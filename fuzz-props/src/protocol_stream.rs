@@ -25,23 +25,14 @@ const GRACE: Duration = Duration::from_millis(5);
 /// and make original requests); panics if a property fails.
 pub fn protocol_stream(data: &[u8]) {
     let reads = Reads::new(data);
-    let bytes = reads.stream;
     let inventory = Inventory::new(SEATS).expect("seats >= 1");
     let counters = Counters::default();
     let mut scratch = Scratch::default();
     let mut framer = Framer::new(MAX_LINE, GRACE);
     let mut out = Vec::new();
-    let mut chunks = Vec::new();
-    let mut at = 0;
-    for i in 0.. {
-        if at == bytes.len() {
-            break;
-        }
-        let n = reads.size(i, MAX_LINE * 2).max(1).min(bytes.len() - at);
-        let pause = Duration::from_micros(((n * 11 + i * 17) % 100) as u64 * 100);
-        chunks.push((&bytes[at..at + n], pause));
-        at += n;
-    }
+    let chunks = reads.chunks(MAX_LINE * 2, |n, i| {
+        Duration::from_micros(((n * 11 + i * 17) % 100) as u64 * 100)
+    });
     drive(&mut framer, chunks, |request, _newline| {
         assert!(!request.contains(&b'\n'), "a request holds a newline");
         assert!(request.len() <= MAX_LINE, "a request over max_line");

@@ -29,4 +29,25 @@ impl<'a> Reads<'a> {
             .get(i)
             .map_or(space, |&c| (usize::from(c) + 1).min(space))
     }
+
+    /// The stream cut into chunks of [`size`](Self::size) (at most `max`
+    /// bytes, at least one), each with the pause before it that
+    /// `pause(size, index)` gives.
+    pub(crate) fn chunks(
+        &self,
+        max: usize,
+        pause: impl Fn(usize, usize) -> std::time::Duration,
+    ) -> Vec<(&'a [u8], std::time::Duration)> {
+        let mut chunks = Vec::new();
+        let mut at = 0;
+        for i in 0.. {
+            if at == self.stream.len() {
+                break;
+            }
+            let n = self.size(i, max).max(1).min(self.stream.len() - at);
+            chunks.push((&self.stream[at..at + n], pause(n, i)));
+            at += n;
+        }
+        chunks
+    }
 }
