@@ -4,14 +4,16 @@
 //! `reserve_range` is all or nothing exactly as `reserve_all` is (one CAS
 //! per word, ascending, the claimed words given back on conflict; see
 //! `all_or_nothing.rs`); `release_range` frees every reserved seat of the
-//! run with one `fetch_and` per word.
+//! run with one `fetch_and` per word. `claim_range` and `release_groups`
+//! are also what `reserve_adjacent` claims with and what a failed search
+//! gives back with (`search.rs`).
 
 use std::ops::Range;
 
 use super::RawSeatMap;
 use super::words::{WordClaim, range_groups};
 use crate::error::RangeError;
-use crate::layout::word_of;
+use crate::layout::{first_seat_of, word_of};
 use crate::sync::AtomicWord;
 
 impl<W: AtomicWord> RawSeatMap<W> {
@@ -28,15 +30,31 @@ impl<W: AtomicWord> RawSeatMap<W> {
     /// Frees every reserved seat of `range`; returns how many were reserved.
     pub(crate) fn release_range(&self, range: Range<u64>) -> Result<u64, RangeError> {
         self.check_range(&range)?;
-        if range.is_empty() {
-            return Ok(0);
-        }
         Ok(self.release_groups(&range))
     }
 
-    /// One `fetch_and` per word of the non-empty, in-range `range`; the
-    /// number of seats that were reserved.
-    fn release_groups(&self, range: &Range<u64>) -> u64 {
+    /// Claims every seat of the non-empty, in-range `range` (one CAS per
+    /// word, ascending) or none: `Err` with the lowest taken seat of the
+    /// word where it failed, after giving back the words before it.
+    pub(super) fn claim_range(&self, range: &Range<u64>) -> Result<(), u64> {
+        for group in range_groups(range) {
+            if let Err(seen) = self.claim_word(group) {
+                self.release_groups(&(range.start..first_seat_of(group.word).max(range.start)));
+                return Err(
+                    first_seat_of(group.word) + u64::from((seen & group.mask).trailing_zeros())
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// One `fetch_and` per word of the in-range `range` (every release,
+    /// rollback and give-back of a run goes through here); the number of
+    /// seats that were reserved.
+    pub(super) fn release_groups(&self, range: &Range<u64>) -> u64 {
+        if range.is_empty() {
+            return 0;
+        }
         range_groups(range)
             .map(|WordClaim { word, mask }| {
                 // Release ordering inside `free_bits`.

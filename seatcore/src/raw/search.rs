@@ -21,7 +21,6 @@
 use std::ops::Range;
 
 use super::RawSeatMap;
-use super::words::{WordClaim, range_groups};
 use crate::error::SearchError;
 use crate::layout::{
     BITS, bit_of, first_seat_of, for_each_run, is_full, lowest_bits, valid_bits, word_of,
@@ -151,9 +150,7 @@ impl<W: AtomicWord> RawSeatMap<W> {
     /// Gives back every seat of `runs` (a failed search) and empties it.
     fn give_back(&self, runs: &mut Vec<Range<u64>>) {
         for run in runs.drain(..) {
-            for WordClaim { word, mask } in range_groups(&run) {
-                self.free_bits(word, mask);
-            }
+            self.release_groups(&run);
         }
     }
 
@@ -186,26 +183,6 @@ impl<W: AtomicWord> RawSeatMap<W> {
             requested: n,
             free: self.free_count(),
         })
-    }
-
-    /// Claims every seat of the non-empty, in-range `range` (one CAS per
-    /// word, ascending) or none: `Err` with the lowest taken seat of the
-    /// word where it failed, after giving back the words before it.
-    pub(super) fn claim_range(&self, range: &Range<u64>) -> Result<(), u64> {
-        for group in range_groups(range) {
-            if let Err(seen) = self.claim_word(group) {
-                let claimed = range.start..first_seat_of(group.word).max(range.start);
-                if !claimed.is_empty() {
-                    for WordClaim { word, mask } in range_groups(&claimed) {
-                        self.free_bits(word, mask);
-                    }
-                }
-                return Err(
-                    first_seat_of(group.word) + u64::from((seen & group.mask).trailing_zeros())
-                );
-            }
-        }
-        Ok(())
     }
 
     /// The first seat `s` with `from <= s < limit` such that seats

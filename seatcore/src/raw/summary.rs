@@ -264,6 +264,9 @@ impl<W: AtomicWord> RawSeatMap<W> {
                 (0..self.summary.levels[level - 1].len()).collect()
             };
             for child in children {
+                // Relaxed, the three loads: the caller joined every thread,
+                // so nothing races with them and joining already ordered
+                // every write before them.
                 let has_free = if level == 0 {
                     let value = self.words[child].load(Ordering::Relaxed);
                     !is_full(value, valid_bits(child, self.capacity))
@@ -281,7 +284,7 @@ impl<W: AtomicWord> RawSeatMap<W> {
     }
 
     /// Whether the summary says seat word `word` may have a free seat (for
-    /// tests and queries).
+    /// tests).
     #[cfg(test)]
     pub(crate) fn summary_marks(&self, word: usize) -> bool {
         self.summary.levels.first().is_none_or(|level| {

@@ -265,6 +265,8 @@ fn a_failing_search_rollback_publishes_like_a_release() {
                 expected.push(70);
                 if let Some(value) = seen {
                     assert_eq!(value, WRITTEN, "the search's rollback did not publish");
+                    // Relaxed: a std flag outside loom's model, read only
+                    // after every execution has ended on this thread.
                     ROLLED_BACK.store(true, std::sync::atomic::Ordering::Relaxed);
                     expected.push(1);
                 }
