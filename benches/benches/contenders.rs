@@ -12,14 +12,15 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
 };
 use seatcore::SeatMap;
-use seatcore_benches::{BareAtomic, Crew, LockedBitset, SeatStore, StdMutexSeats, fill};
+use seatcore_benches::{
+    BareAtomic, Crew, LockedBitset, SeatStore, StdMutexSeats, fill, short_runs,
+};
 
 /// The loop one worker runs: `iters` iterations as thread `thread`.
 trait Body {
@@ -157,18 +158,9 @@ fn reserve_any(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    // Short runs: the whole suite takes a few minutes on two cores.
-    Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2))
-        .without_plots()
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = short_runs();
     targets = reserve_release, reserve_each, reserve_any
 }
 criterion_main!(benches);

@@ -7,11 +7,9 @@
 //! Run with `cargo bench -p seatcore-benches --bench summary`;
 //! `docs/performance.md` has the figures.
 
-use std::time::Duration;
-
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use seatcore::SeatMap;
-use seatcore_benches::{Churn, LinearScan, OneSeatSearch};
+use seatcore_benches::{Churn, LinearScan, OneSeatSearch, short_runs};
 
 /// Occupancies: name and reserved seats for a map of `capacity`.
 fn occupancies(capacity: u64) -> [(&'static str, u64); 4] {
@@ -39,17 +37,9 @@ fn summary(c: &mut Criterion) {
     }
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2))
-        .without_plots()
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = short_runs();
     targets = summary
 }
 criterion_main!(benches);

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use seatcore::SeatMap;
 
 use crate::fill::{sample, splitmix64};
+use crate::store::with_runs;
 
 /// A map that can find and take one free seat from a given start.
 pub trait OneSeatSearch: Send + Sync + 'static {
@@ -39,13 +40,7 @@ impl OneSeatSearch for SeatMap {
     }
 
     fn take_one(&self, start: u64) -> Option<u64> {
-        // One run of one seat: a stack-sized buffer, no allocation after the
-        // first call on this thread.
-        thread_local! {
-            static RUNS: std::cell::RefCell<Vec<std::ops::Range<u64>>> =
-                const { std::cell::RefCell::new(Vec::new()) };
-        }
-        RUNS.with_borrow_mut(|runs| {
+        with_runs(|runs| {
             self.reserve_any_at(1, start, runs).ok()?;
             runs.first().map(|run| run.start)
         })

@@ -19,6 +19,7 @@
 //!
 //! # The harness
 //!
+//! - [`short_runs`]: the criterion settings of every bench file;
 //! - [`Crew`]: worker threads started once per benchmark, released together
 //!   by a barrier, so only the concurrent section is timed;
 //! - [`fill`], [`sample`]: an exact, reproducible share of a store's seats;
@@ -32,6 +33,7 @@ mod crew;
 mod fill;
 mod linear_scan;
 mod locked_bitset;
+mod settings;
 mod std_mutex;
 mod store;
 
@@ -41,5 +43,6 @@ pub use crew::Crew;
 pub use fill::{fill, sample};
 pub use linear_scan::LinearScan;
 pub use locked_bitset::LockedBitset;
+pub use settings::short_runs;
 pub use std_mutex::StdMutexSeats;
 pub use store::SeatStore;

@@ -86,13 +86,20 @@ impl SeatStore for SeatMap {
         // The runs go into a buffer kept per thread (as a server keeps one
         // per worker), then flattened into the one `Vec` every contender
         // builds.
-        thread_local! {
-            static RUNS: std::cell::RefCell<Vec<std::ops::Range<u64>>> =
-                const { std::cell::RefCell::new(Vec::new()) };
-        }
-        RUNS.with_borrow_mut(|runs| {
+        with_runs(|runs| {
             self.reserve_any_into(n, runs).ok()?;
             Some(runs.iter().cloned().flatten().collect())
         })
     }
+}
+
+/// Runs `f` with this thread's buffer for the runs seatcore's searches
+/// return, reused from call to call as a server reuses one per worker, so
+/// seatcore's side of a benchmark allocates no more than a baseline's.
+pub(crate) fn with_runs<T>(f: impl FnOnce(&mut Vec<std::ops::Range<u64>>) -> T) -> T {
+    thread_local! {
+        static RUNS: std::cell::RefCell<Vec<std::ops::Range<u64>>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    RUNS.with_borrow_mut(f)
 }
