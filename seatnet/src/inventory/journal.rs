@@ -94,7 +94,6 @@ impl Inventory {
             )),
             e => DataError(e.to_string()),
         })?;
-        let mut map = SeatMap::new(seats).map_err(|e| DataError(e.to_string()))?;
         let bookings = Bookings::new();
         let mut ids = Ids::default();
         let mut opened = Opened {
@@ -104,22 +103,28 @@ impl Inventory {
         if let Some(t) = &recovered.torn_tail {
             opened.warnings.push(format!("dropped a torn tail: {t:?}"));
         }
-        if let Some(snapshot) = &recovered.snapshot {
-            let state = state::decode(&snapshot.bytes, seats).map_err(|e| {
-                DataError(format!(
-                    "data directory {dir}: snapshot at seq {} cannot be read: {e}",
-                    snapshot.seq
-                ))
-            })?;
-            map = SeatMap::from_snapshot(&state.map).map_err(|e| DataError(e.to_string()))?;
-            for (reference, held) in state.bookings {
-                bookings.insert_as(BookingRef::from_raw(reference), held);
+        // The map comes from the snapshot when there is one, else empty:
+        // built once either way.
+        let mut map = match &recovered.snapshot {
+            Some(snapshot) => {
+                let state = state::decode(&snapshot.bytes, seats).map_err(|e| {
+                    DataError(format!(
+                        "data directory {dir}: snapshot at seq {} cannot be read: {e}",
+                        snapshot.seq
+                    ))
+                })?;
+                for (reference, held) in state.bookings {
+                    bookings.insert_as(BookingRef::from_raw(reference), held);
+                }
+                for (id, e) in state.ids {
+                    ids.insert(&id, &e.reply, e.time_ms, e.seq);
+                }
+                opened.snapshot_seq = Some(snapshot.seq);
+                SeatMap::from_snapshot(&state.map)
             }
-            for (id, e) in state.ids {
-                ids.insert(&id, &e.reply, e.time_ms, e.seq);
-            }
-            opened.snapshot_seq = Some(snapshot.seq);
+            None => SeatMap::new(seats),
         }
+        .map_err(|e| DataError(e.to_string()))?;
         for record in &recovered.records {
             let change = ChangeRecord::decode(&record.payload, seats).map_err(|e| {
                 DataError(format!(

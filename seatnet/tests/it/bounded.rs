@@ -94,7 +94,11 @@ fn an_original_request_within_one_word_is_granted_whole_or_not_at_all() {
     // Eight clients race for the same ten seats of one word, round after
     // round (a fresh word each round). The grants of one request within a
     // word are one atomic operation, so one client gets all ten and the
-    // others none; seat by seat, two clients could split them.
+    // others none; seat by seat, two clients could split them. Over TCP the
+    // requests rarely overlap closely enough to split a word, so this is
+    // the end-to-end check of the property (and of the totals); the unit
+    // test `racing_original_requests_never_split_a_word` in
+    // `inventory/respond.rs` is the one that catches a per-seat grant.
     const CLIENTS: usize = 8;
     const ROUNDS: u64 = 50;
     let server = TestServer::start(Config {
