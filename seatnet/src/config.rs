@@ -5,19 +5,6 @@ use std::time::Duration;
 
 use crate::durable::DataOptions;
 
-/// Kept so that existing callers compile: there is one I/O design now (a
-/// readiness poller and a worker pool, see `docs/design.md`), and both
-/// values select it. Deprecated; will be removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Io {
-    /// The poller and the worker pool (the only design).
-    #[default]
-    Threads,
-    /// The same as [`Io::Threads`]: the former one-thread event loop was
-    /// merged into the poller.
-    Events,
-}
-
 /// How to run a [`Server`](crate::Server). `Config::default()` is the
 /// original's setup: `127.0.0.1:12345`, 100 seats; plus the limits below.
 ///
@@ -61,8 +48,6 @@ pub struct Config {
     /// buffers); past it, the connection is closed. (A connection with
     /// unsent replies is not read until they are sent.)
     pub max_output: usize,
-    /// Ignored (one I/O design); kept for compatibility.
-    pub io: Io,
     /// Most seats one `ANY`, `TOGETHER`, `BOOK` or `ALL` may ask for; more
     /// is `ERR too-many-seats`. Bounds the work and memory of one request.
     pub max_seats_per_request: u64,
@@ -163,7 +148,6 @@ impl Default for Config {
             grace: Self::DEFAULT_GRACE,
             max_line: Self::DEFAULT_MAX_LINE,
             max_output: Self::DEFAULT_MAX_OUTPUT,
-            io: Io::Threads,
             max_seats_per_request: Self::DEFAULT_MAX_SEATS_PER_REQUEST,
             data_dir: None,
             data: DataOptions::default(),

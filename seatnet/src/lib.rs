@@ -6,7 +6,7 @@
 //! # Running a server
 //!
 //! - [`Config`]: host, port, seats, workers, connection limits, timeouts
-//!   and the framing grace ([`Io`] is deprecated and ignored: one design);
+//!   and the framing grace;
 //! - [`Server`]: [`Server::bind`], [`Server::local_addr`],
 //!   [`Server::run`] (blocks until shutdown; the calling thread is the
 //!   readiness poller, a pool of workers answers requests);
@@ -57,7 +57,7 @@ mod reference;
 mod server;
 mod stats;
 
-pub use config::{Config, Io};
+pub use config::Config;
 pub use durable::{Commit, DataError, DataOptions, Opened, Unsettled};
 pub use inventory::{Answered, Inventory, Scratch};
 pub use reference::{BookingRef, Redacted};

@@ -204,7 +204,6 @@ fn run(args: Args) -> Result<(), String> {
             segment_size: args.segment_size,
             ..DataOptions::default()
         },
-        ..Config::default()
     };
     let server = Server::bind(config.clone()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::Other {

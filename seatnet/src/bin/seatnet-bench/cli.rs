@@ -57,15 +57,6 @@ impl fmt::Display for Framing {
     }
 }
 
-/// The I/O mode of a spawned server (`seatnet::Io`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum SpawnIo {
-    /// A fixed pool of blocking worker threads (the server's default).
-    Threads,
-    /// One event-loop thread serving every connection.
-    Events,
-}
-
 /// Which server to load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Target {
@@ -143,10 +134,6 @@ pub(crate) struct Args {
     /// --host/--port.
     #[arg(long)]
     spawn: bool,
-    /// The spawned server's I/O mode (with --spawn): "threads", the
-    /// blocking worker pool, or "events", one event-loop thread.
-    #[arg(long, value_enum, default_value_t = SpawnIo::Threads)]
-    io: SpawnIo,
     /// Hostile connections held open during the run that connect and send
     /// nothing. Only held, never measured; reopened when the server closes
     /// them.
@@ -176,8 +163,6 @@ pub(crate) struct Plan {
     /// The Redis server and key to load instead of ours (`--target redis`).
     pub(crate) redis: Option<(SocketAddr, String)>,
     pub(crate) spawn: bool,
-    /// The spawned server's I/O mode.
-    pub(crate) io: seatnet::Io,
     pub(crate) run_ours: bool,
     pub(crate) run_baseline: bool,
     pub(crate) load: Load,
@@ -256,10 +241,6 @@ impl Args {
             ours,
             redis: redis.clone(),
             spawn: self.spawn,
-            io: match self.io {
-                SpawnIo::Threads => seatnet::Io::Threads,
-                SpawnIo::Events => seatnet::Io::Events,
-            },
             run_ours,
             run_baseline,
             load: Load {

@@ -95,7 +95,6 @@ fn measure(plan: &Plan) -> Result<Vec<(run::RunResult, bool)>, String> {
                 plan.load.seats,
                 plan.load.connections,
                 plan.hostile.total(),
-                plan.io,
             )?;
             let result = run_held(plan, "ours", server.addr());
             server.stop();

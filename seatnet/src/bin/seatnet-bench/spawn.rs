@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::thread::{self, JoinHandle};
 
-use seatnet::{Config, Io, Server, ShutdownHandle};
+use seatnet::{Config, Server, ShutdownHandle};
 
 /// A running in-process seatnet server; [`Spawned::stop`] ends it.
 pub(crate) struct Spawned {
@@ -14,22 +14,16 @@ pub(crate) struct Spawned {
 }
 
 impl Spawned {
-    /// Starts a server with `seats` seats, I/O mode `io` and the default
+    /// Starts a server with `seats` seats and the default
     /// configuration otherwise; a worker for each of `connections` honest
     /// clients and room for `hostile` more connections.
-    pub(crate) fn start(
-        seats: u64,
-        connections: u32,
-        hostile: u64,
-        io: Io,
-    ) -> Result<Self, String> {
+    pub(crate) fn start(seats: u64, connections: u32, hostile: u64) -> Result<Self, String> {
         let defaults = Config::default();
         let mut config = Config {
             host: "127.0.0.1".into(),
             port: 0,
             seats,
             threads: defaults.threads.max(connections as usize),
-            io,
             ..defaults
         };
         let all = usize::try_from(u64::from(connections) + hostile).unwrap_or(usize::MAX);
