@@ -1,0 +1,35 @@
+//! seatplan: what a seat map looks like, and how people name and choose
+//! its seats. Pure functions: no I/O, no locks; the seats themselves live
+//! in seatcore, the protocol in seatnet.
+//!
+//! - **Maps** ([`MapSpec`], [`Cabin`], `spec.rs`): a count of numbered
+//!   seats (`5000`) or a cabin of rows and aisle groups (`30x3-3`), parsed
+//!   from and written back to a canonical spec, with the row-major layout
+//!   (seat = `(row - 1) * width + position`).
+//! - **Labels** (`label.rs`): [`MapSpec::parse_seat`],
+//!   [`MapSpec::parse_run`], [`MapSpec::label`] (`12A`, or the wire number
+//!   on a numbered map), [`MapSpec::runs`] (`12A-12C,13A`) and
+//!   [`MapSpec::py_list`] (`['12A', '12B']`, the original reply's list).
+//!
+//! Seats are library indices from 0, as in seatcore; the wire's numbers
+//! start at 1.
+//!
+//! # Example
+//!
+//! ```
+//! use seatplan::MapSpec;
+//!
+//! let map: MapSpec = "30x3-3".parse()?;
+//! let seat = map.parse_seat("12b")?;
+//! assert_eq!(map.label(seat).to_string(), "12B");
+//! assert_eq!(map.runs(&[seat..seat + 2]).to_string(), "12B-12C");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod label;
+mod spec;
+
+pub use label::{Label, PyList, RunList, SeatError};
+pub use spec::{Cabin, MAX_NUMBERED_SEATS, MAX_ROWS, MAX_WIDTH, MapSpec, SpecError};
