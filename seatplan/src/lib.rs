@@ -10,6 +10,10 @@
 //!   [`MapSpec::parse_run`], [`MapSpec::label`] (`12A`, or the wire number
 //!   on a numbered map), [`MapSpec::runs`] (`12A-12C,13A`) and
 //!   [`MapSpec::py_list`] (`['12A', '12B']`, the original reply's list).
+//! - **TOGETHER** ([`choose_together`], `together.rs`): a party's seats on
+//!   a cabin by one total order (fewest rows, no orphan seat, adjacent
+//!   rows, front-most, leftmost), checked against a brute force
+//!   (`together/brute.rs`).
 //!
 //! Seats are library indices from 0, as in seatcore; the wire's numbers
 //! start at 1.
@@ -27,9 +31,13 @@
 //! ```
 
 #![forbid(unsafe_code)]
+// Lists of one run (`&[0..2]`) are what many tests compare against.
+#![cfg_attr(test, allow(clippy::single_range_in_vec_init))]
 
 mod label;
 mod spec;
+mod together;
 
 pub use label::{Label, PyList, RunList, SeatError};
 pub use spec::{Cabin, MAX_NUMBERED_SEATS, MAX_ROWS, MAX_WIDTH, MapSpec, SpecError};
+pub use together::{Choice, MAX_PARTY, choose_together};
