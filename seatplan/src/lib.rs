@@ -14,6 +14,9 @@
 //!   a cabin by one total order (fewest rows, no orphan seat, adjacent
 //!   rows, front-most, leftmost), checked against a brute force
 //!   (`together/brute.rs`).
+//! - **State line** ([`SeatState`], [`encode_states`], [`decode_states`],
+//!   `wire.rs`): a map's free / held / taken seats as runs in one reply
+//!   line (`F12T3H2`), at most [`MAX_LINE`] bytes for any map.
 //!
 //! Seats are library indices from 0, as in seatcore; the wire's numbers
 //! start at 1.
@@ -37,7 +40,9 @@
 mod label;
 mod spec;
 mod together;
+mod wire;
 
 pub use label::{Label, PyList, RunList, SeatError};
 pub use spec::{Cabin, MAX_NUMBERED_SEATS, MAX_ROWS, MAX_WIDTH, MapSpec, SpecError};
 pub use together::{Choice, MAX_PARTY, choose_together};
+pub use wire::{MAX_DRAWN, MAX_LINE, SeatState, StateLineError, decode_states, encode_states};

@@ -146,7 +146,9 @@ pub fn choose_together(cabin: &Cabin, is_free: impl Fn(u64) -> bool, n: u64) -> 
         else {
             continue;
         };
-        let blocks = fill(&rows, &sizes, &chosen, n, clean);
+        let Some(blocks) = fill(&rows, &sizes, &chosen, n, clean) else {
+            continue;
+        };
         let width = u64::from(cabin.width());
         let runs = chosen
             .iter()
@@ -331,7 +333,16 @@ fn completes(prefix: Sums, suffix: Sums, n: u32) -> bool {
 
 /// The blocks (start position, length) for the chosen rows, leftmost and
 /// then longest first, row by row, keeping the rest able to finish.
-fn fill(rows: &[Row], sizes: &[u32], chosen: &[usize], n: u32, clean: bool) -> Vec<(u32, u32)> {
+/// `None` cannot happen (the rows were chosen so that a way to finish
+/// exists, and every size in `sizes` has a start); the caller treats it as
+/// "no candidate in this mode" rather than trust that with a panic.
+fn fill(
+    rows: &[Row],
+    sizes: &[u32],
+    chosen: &[usize],
+    n: u32,
+    clean: bool,
+) -> Option<Vec<(u32, u32)>> {
     // after[i]: the sums rows chosen[i..] can make.
     let mut after = vec![1 as Sums; chosen.len() + 1];
     for i in (0..chosen.len()).rev() {
@@ -344,15 +355,11 @@ fn fill(rows: &[Row], sizes: &[u32], chosen: &[usize], n: u32, clean: bool) -> V
             .filter(|&m| sizes[r] >> m & 1 == 1 && after[i + 1] >> (left - m) & 1 == 1)
             .filter_map(|m| Some((rows[r].start(m, clean)?, m)))
             .min_by_key(|&(start, m)| (start, std::cmp::Reverse(m)));
-        // The rows were chosen so that a way to finish exists, and every
-        // size in `sizes` has a start: there is always a best.
-        let Some((start, m)) = best else {
-            break;
-        };
+        let (start, m) = best?;
         blocks.push((start, m));
         left -= m;
     }
-    blocks
+    (left == 0).then_some(blocks)
 }
 
 #[cfg(test)]
