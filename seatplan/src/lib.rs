@@ -17,6 +17,9 @@
 //! - **State line** ([`SeatState`], [`encode_states`], [`decode_states`],
 //!   `wire.rs`): a map's free / held / taken seats as runs in one reply
 //!   line (`F12T3H2`), at most [`MAX_LINE`] bytes for any map.
+//! - **Drawing** ([`render`], [`Style`], `render.rs`): rows, letters,
+//!   aisles and free / held / taken glyphs for a terminal, in colour or
+//!   plain, or a compact grid for a numbered map.
 //!
 //! Seats are library indices from 0, as in seatcore; the wire's numbers
 //! start at 1.
@@ -38,11 +41,13 @@
 #![cfg_attr(test, allow(clippy::single_range_in_vec_init))]
 
 mod label;
+mod render;
 mod spec;
 mod together;
 mod wire;
 
 pub use label::{Label, PyList, RunList, SeatError};
+pub use render::{Style, render};
 pub use spec::{Cabin, MAX_NUMBERED_SEATS, MAX_ROWS, MAX_WIDTH, MapSpec, SpecError};
 pub use together::{Choice, MAX_PARTY, choose_together};
 pub use wire::{MAX_DRAWN, MAX_LINE, SeatState, StateLineError, decode_states, encode_states};
