@@ -111,6 +111,10 @@ impl Choice {
 /// longest blocks put together), when `n` is 0, or when `n` is over
 /// [`MAX_PARTY`] (callers report that bound before asking).
 ///
+/// The choice is only as fresh as `is_free`: a server claims its runs all
+/// or nothing (seatcore's `reserve_all` over the seats) and, if another
+/// request took one of them meanwhile, asks again with the new states.
+///
 /// # Examples
 ///
 /// ```
