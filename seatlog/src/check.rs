@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::Path;
 
 use crate::error::Error;
+use crate::journal::{Recovered, Snapshot};
 use crate::meta;
 use crate::recovery::{self, SegmentSummary, TornTail};
 use crate::storage::{DirStorage, Storage};
@@ -37,6 +38,10 @@ pub struct Report {
     /// Why the directory would not open: corruption (file and offset) or
     /// another error.
     pub error: Option<String>,
+    /// What recovery would start from and replay (the newest valid
+    /// snapshot and every record after it), when the scan got that far:
+    /// the owner of the payloads can say what they hold. Not printed.
+    pub contents: Option<Recovered>,
 }
 
 impl Report {
@@ -97,6 +102,12 @@ pub fn check_in(storage: &dyn Storage, max_payload: usize) -> Report {
             .map(|s| s.first_seq + s.records - 1);
         report.segments = scan.segments;
         report.torn_tail = scan.torn_tail;
+        report.contents = Some(Recovered {
+            snapshot: scan.snapshot.map(|(seq, bytes)| Snapshot { seq, bytes }),
+            records: scan.records,
+            warnings: scan.warnings.clone(),
+            torn_tail: report.torn_tail.clone(),
+        });
         report.warnings = scan.warnings;
         Ok(())
     })();

@@ -59,6 +59,10 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// How the data directory is kept (`--fsync`, `--snapshot-every`).
     pub data: DataOptions,
+    /// A second listening address, `host:port` (`--admin-listen`): only
+    /// connections accepted there may run operator commands (`SNAPSHOT`,
+    /// `BACKUP`). `None` (the default): no connection may.
+    pub admin_listen: Option<String>,
 }
 
 impl Config {
@@ -151,6 +155,7 @@ impl Default for Config {
             max_seats_per_request: Self::DEFAULT_MAX_SEATS_PER_REQUEST,
             data_dir: None,
             data: DataOptions::default(),
+            admin_listen: None,
         }
     }
 }

@@ -28,6 +28,9 @@
 //! - [`Inventory::open`]: a data directory (a [`seatlog`] journal plus
 //!   snapshots), replayed at start; [`DataOptions`] (`--fsync`,
 //!   `--snapshot-every`); [`Config::data_dir`] makes [`Server`] use one;
+//! - [`check_data`]: what a data directory holds (`--check-data`);
+//! - [`Access`]: whether a connection may run operator commands
+//!   (`SNAPSHOT`, `BACKUP`; [`Config::admin_listen`]);
 //! - [`Commit`] and [`Unsettled`]: a reply that changed seats waits until
 //!   its change is durable; [`durable::fail_stop`] when the journal fails.
 //!
@@ -59,7 +62,7 @@ mod stats;
 
 pub use config::Config;
 pub use durable::{Commit, DataError, DataOptions, Opened, Unsettled};
-pub use inventory::{Answered, Inventory, Scratch};
+pub use inventory::{Access, Answered, DataCheck, Holds, Inventory, Scratch, check_data};
 pub use reference::{BookingRef, Redacted};
 pub use server::{Server, ShutdownHandle};
 pub use stats::{CounterValues, Counters};

@@ -115,9 +115,17 @@ struct Args {
     #[arg(long, value_name = "BYTES", default_value_t = DataOptions::DEFAULT_SEGMENT_SIZE)]
     segment_size: u64,
 
+    /// Also listen on ADDR (host:port, e.g. 127.0.0.1:12346) for operators:
+    /// only connections accepted there may run operator commands (SNAPSHOT,
+    /// BACKUP <dir>); on the public port they get "ERR forbidden". Nothing
+    /// authenticates them: keep ADDR on loopback. Off by default.
+    #[arg(long, value_name = "ADDR")]
+    admin_listen: Option<String>,
+
     /// Check the data directory DIR without changing it, print what it
-    /// holds (snapshots, segments, records, torn tail, corruption) and
-    /// exit: status 0 if a server could start on it, 1 if not.
+    /// holds (snapshots, segments, records, torn tail, corruption; seats
+    /// taken, bookings and request ids after replay) and exit: status 0 if
+    /// a server could start on it, 1 if not.
     #[arg(long, value_name = "DIR", exclusive = true)]
     check_data: Option<PathBuf>,
 
@@ -156,7 +164,7 @@ fn parse_fsync(text: &str) -> Result<SyncPolicy, String> {
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(dir) = &args.check_data {
-        let report = seatlog::check(dir);
+        let report = seatnet::check_data(dir);
         print!("{report}");
         return if report.is_ok() {
             ExitCode::SUCCESS
@@ -204,6 +212,7 @@ fn run(args: Args) -> Result<(), String> {
             segment_size: args.segment_size,
             ..DataOptions::default()
         },
+        admin_listen: args.admin_listen,
     };
     let server = Server::bind(config.clone()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::Other {
@@ -214,7 +223,7 @@ fn run(args: Args) -> Result<(), String> {
     })?;
     stop_on_signals(server.shutdown_handle())?;
     let mut stdout = std::io::stdout().lock();
-    let storage = match &config.data_dir {
+    let mut storage = match &config.data_dir {
         None => "in memory only".to_string(),
         Some(dir) => format!(
             "durable in {}, fsync {}",
@@ -222,6 +231,9 @@ fn run(args: Args) -> Result<(), String> {
             fsync_name(config.data.fsync)
         ),
     };
+    if let Some(admin) = server.admin_addr() {
+        storage.push_str(&format!(", operator commands on {admin}"));
+    }
     writeln!(
         stdout,
         "seatnet-server listening on {} ({} seats, {} workers, up to {} connections, {storage})",

@@ -16,7 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock};
 use seatcore::SeatMap;
-use seatlog::{AppendError, Fatal, Journal, Options, Storage, Ticket};
+use seatlog::{AppendError, Fatal, Journal, Options, Recovered, Storage, Ticket};
 
 use super::bookings::Bookings;
 use super::{BookingRef, ExecScratch, Inventory, runs};
@@ -94,54 +94,12 @@ impl Inventory {
             )),
             e => DataError(e.to_string()),
         })?;
-        let bookings = Bookings::new();
-        let mut ids = Ids::default();
-        let mut opened = Opened {
-            warnings: recovered.warnings,
-            ..Opened::default()
-        };
-        if let Some(t) = &recovered.torn_tail {
-            opened.warnings.push(format!("dropped a torn tail: {t:?}"));
-        }
-        // The map comes from the snapshot when there is one, else empty:
-        // built once either way.
-        let mut map = match &recovered.snapshot {
-            Some(snapshot) => {
-                let state = state::decode(&snapshot.bytes, seats).map_err(|e| {
-                    DataError(format!(
-                        "data directory {dir}: snapshot at seq {} cannot be read: {e}",
-                        snapshot.seq
-                    ))
-                })?;
-                for (reference, held) in state.bookings {
-                    bookings.insert_as(BookingRef::from_raw(reference), held);
-                }
-                for (id, e) in state.ids {
-                    ids.insert(&id, &e.reply, e.time_ms, e.seq);
-                }
-                opened.snapshot_seq = Some(snapshot.seq);
-                SeatMap::from_snapshot(&state.map)
-            }
-            None => SeatMap::new(seats),
-        }
-        .map_err(|e| DataError(e.to_string()))?;
-        for record in &recovered.records {
-            let change = ChangeRecord::decode(&record.payload, seats).map_err(|e| {
-                DataError(format!(
-                    "data directory {dir}: record {} cannot be read: {e}",
-                    record.seq
-                ))
-            })?;
-            replay(
-                &mut map,
-                &bookings,
-                &mut ids,
-                record.seq,
-                record.time_ms,
-                change,
-            );
-        }
-        opened.records = recovered.records.len();
+        let Rebuilt {
+            map,
+            bookings,
+            ids,
+            opened,
+        } = rebuild(seats, &recovered, &dir)?;
         let inventory = Inventory {
             map,
             bookings,
@@ -197,17 +155,24 @@ impl Inventory {
             return Ok(None);
         };
         let mut last = d.last_snapshot.lock();
-        self.snapshot_locked(d, &mut last)
+        self.snapshot_locked(d, &mut last, false)
     }
 
-    fn snapshot_locked(&self, d: &Durable, last: &mut u64) -> Result<Option<u64>, DataError> {
+    /// Writes a snapshot as of the journal's last record; unless `force`
+    /// (the `SNAPSHOT` command), not if one was written there already.
+    pub(super) fn snapshot_locked(
+        &self,
+        d: &Durable,
+        last: &mut u64,
+        force: bool,
+    ) -> Result<Option<u64>, DataError> {
         let (seq, map, bookings) = {
             // No grant is between its RMW and its append meanwhile, so
             // every grant the map shows has a record <= seq; and every
             // record <= seq is applied in memory once seq is handed out.
             let _grants = d.grants.write();
             let seq = d.journal.last_seq();
-            if seq == *last {
+            if seq == *last && !force {
                 return Ok(None);
             }
             (seq, self.map.snapshot(), self.bookings.entries())
@@ -232,7 +197,7 @@ impl Inventory {
         let Some(mut last) = d.last_snapshot.try_lock() else {
             return;
         };
-        if let Err(e) = self.snapshot_locked(d, &mut last) {
+        if let Err(e) = self.snapshot_locked(d, &mut last, false) {
             tracing::warn!(error = %e, "periodic snapshot failed");
         }
     }
@@ -381,7 +346,7 @@ impl Inventory {
                 }
                 runs::release_runs(&self.map, &granted);
                 out.truncate(start);
-                Reply::DiskFull(&refusal(&e)).write_to(out);
+                refused(&e, out);
                 Logged::unchanged(true)
             }
         }
@@ -471,11 +436,78 @@ impl Inventory {
                     self.bookings.insert_as(reference, held);
                 }
                 out.truncate(start);
-                Reply::DiskFull(&refusal(&e)).write_to(out);
+                refused(&e, out);
                 Logged::unchanged(true)
             }
         }
     }
+}
+
+/// The state a data directory's recovery yields, built once.
+pub(super) struct Rebuilt {
+    pub(super) map: SeatMap,
+    pub(super) bookings: Bookings,
+    pub(super) ids: Ids,
+    pub(super) opened: Opened,
+}
+
+/// The map, bookings and request ids of `recovered` (the newest snapshot,
+/// then every later record), for a map of `seats` seats in `dir`.
+pub(super) fn rebuild(seats: u64, recovered: &Recovered, dir: &str) -> Result<Rebuilt, DataError> {
+    let bookings = Bookings::new();
+    let mut ids = Ids::default();
+    let mut opened = Opened {
+        warnings: recovered.warnings.clone(),
+        ..Opened::default()
+    };
+    if let Some(t) = &recovered.torn_tail {
+        opened.warnings.push(format!("dropped a torn tail: {t:?}"));
+    }
+    // The map comes from the snapshot when there is one, else empty:
+    // built once either way.
+    let mut map = match &recovered.snapshot {
+        Some(snapshot) => {
+            let state = state::decode(&snapshot.bytes, seats).map_err(|e| {
+                DataError(format!(
+                    "data directory {dir}: snapshot at seq {} cannot be read: {e}",
+                    snapshot.seq
+                ))
+            })?;
+            for (reference, held) in state.bookings {
+                bookings.insert_as(BookingRef::from_raw(reference), held);
+            }
+            for (id, e) in state.ids {
+                ids.insert(&id, &e.reply, e.time_ms, e.seq);
+            }
+            opened.snapshot_seq = Some(snapshot.seq);
+            SeatMap::from_snapshot(&state.map)
+        }
+        None => SeatMap::new(seats),
+    }
+    .map_err(|e| DataError(e.to_string()))?;
+    for record in &recovered.records {
+        let change = ChangeRecord::decode(&record.payload, seats).map_err(|e| {
+            DataError(format!(
+                "data directory {dir}: record {} cannot be read: {e}",
+                record.seq
+            ))
+        })?;
+        replay(
+            &mut map,
+            &bookings,
+            &mut ids,
+            record.seq,
+            record.time_ms,
+            change,
+        );
+    }
+    opened.records = recovered.records.len();
+    Ok(Rebuilt {
+        map,
+        bookings,
+        ids,
+        opened,
+    })
 }
 
 /// Applies one replayed record (idempotent: replaying it over a state that
@@ -520,12 +552,22 @@ fn granted_runs(numbers: &[Number], outcomes: &[SeatOutcome], capacity: u64) -> 
     held
 }
 
-/// The text of `ERR disk-full` for a refused append.
-fn refusal(e: &AppendError) -> String {
-    match e {
+/// The reply to a refused append: `ERR record-too-large` for a change
+/// whose record is over the journal's limit (it would be refused however
+/// much space there is), `ERR disk-full` otherwise.
+fn refused(e: &AppendError, out: &mut Vec<u8>) {
+    let why = match e {
+        AppendError::TooLarge { len, max } => {
+            return Reply::RecordTooLarge {
+                len: *len,
+                max: *max,
+            }
+            .write_to(out);
+        }
         AppendError::DiskFull => "no space left for the journal".to_string(),
         other => other.to_string(),
-    }
+    };
+    Reply::DiskFull(&why).write_to(out);
 }
 
 /// Now, in ms since the Unix epoch (0 if the clock is before it).

@@ -320,3 +320,25 @@ fn ids_without_a_journal_are_remembered_in_memory() {
             .starts_with("ERR bad-request")
     );
 }
+
+#[test]
+fn a_change_over_the_record_limit_is_refused_as_too_large_and_undone() {
+    let storage = FaultyStorage::new();
+    let inventory = open(&storage, 10_000);
+    // 600 separate seats: their runs and the remembered reply make a record
+    // over the 2 KiB limit of `options()`.
+    let seats: Vec<String> = (0..600).map(|i| (2 * i + 1).to_string()).collect();
+    let big = format!("BOOK {} id=big", seats.join(","));
+    let reply = ask(&inventory, &big).unwrap();
+    assert!(
+        reply.starts_with("ERR record-too-large: the change needs a journal record of "),
+        "{reply}"
+    );
+    assert!(reply.contains("over the maximum of 2048"), "{reply}");
+    assert_eq!(inventory.map().reserved_count(), 0, "the grant was undone");
+    assert_eq!(inventory.booking_count(), 0);
+    // Not a full disk: smaller changes go on, and the id was not kept.
+    let small = ask(&inventory, "BOOK 1,3 id=big").unwrap();
+    assert!(small.starts_with("OK "), "{small}");
+    assert_eq!(inventory.map().reserved_count(), 2);
+}

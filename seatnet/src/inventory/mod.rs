@@ -6,7 +6,9 @@
 //! (`runs`), and `AVAIL` stops at its cap.
 
 mod bookings;
+mod check;
 mod journal;
+mod operator;
 mod respond;
 mod runs;
 
@@ -16,7 +18,8 @@ use parking_lot::Mutex;
 use seatcore::{AllOrNothingError, CapacityError, ReserveOutcome, SearchError, SeatMap};
 
 use bookings::{Bookings, Held};
-pub use respond::{Answered, Scratch};
+pub use check::{DataCheck, Holds, check_data};
+pub use respond::{Access, Answered, Scratch};
 
 use crate::config::Config;
 use crate::durable::Durable;
@@ -151,6 +154,7 @@ impl Inventory {
             }
             Command::Help => Reply::Help(seats),
             Command::Quit => Reply::Bye,
+            Command::Operator(op) => self.operate(op, out.text),
         }
     }
 

@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use super::{ExecScratch, Inventory};
 use crate::durable::Commit;
-use crate::protocol::{Number, Reply, SeatOutcome, parse_request};
+use crate::protocol::{Command, Number, Reply, SeatOutcome, parse_request};
 use crate::stats::Counters;
 
 /// Buffers reused from one request to the next, so the common request
@@ -17,6 +17,17 @@ pub struct Scratch {
     seats: Vec<u64>,
     runs: Vec<Range<u64>>,
     text: String,
+}
+
+/// What a connection may run, fixed when it is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Access {
+    /// The seat commands; an operator command gets `ERR forbidden`.
+    #[default]
+    Public,
+    /// Also the operator commands ([`Operator`](crate::protocol::Operator)):
+    /// connections accepted on `--admin-listen`.
+    Operator,
 }
 
 /// What the connection must do after a reply.
@@ -53,6 +64,35 @@ impl Inventory {
         counters: &Counters,
         out: &mut Vec<u8>,
     ) -> Answered {
+        self.respond_as(Access::Public, line, scratch, counters, out)
+    }
+
+    /// [`respond`](Self::respond) for a connection with `access`: an
+    /// operator command runs only with [`Access::Operator`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use seatnet::{Access, Counters, Inventory, Scratch};
+    ///
+    /// let inventory = Inventory::new(100)?;
+    /// let (mut scratch, counters) = (Scratch::default(), Counters::default());
+    /// let mut out = Vec::new();
+    /// inventory.respond_as(Access::Public, b"SNAPSHOT", &mut scratch, &counters, &mut out);
+    /// assert!(out.starts_with(b"ERR forbidden: SNAPSHOT is an operator command"));
+    /// out.clear();
+    /// inventory.respond_as(Access::Operator, b"SNAPSHOT", &mut scratch, &counters, &mut out);
+    /// assert!(out.starts_with(b"ERR not-durable: "));
+    /// # Ok::<(), seatcore::CapacityError>(())
+    /// ```
+    pub fn respond_as(
+        &self,
+        access: Access,
+        line: &[u8],
+        scratch: &mut Scratch,
+        counters: &Counters,
+        out: &mut Vec<u8>,
+    ) -> Answered {
         let Scratch {
             numbers,
             outcomes,
@@ -76,6 +116,9 @@ impl Inventory {
                     counters,
                     out,
                 );
+            }
+            Ok((Command::Operator(op), _)) if access != Access::Operator => {
+                Reply::Forbidden(op.verb())
             }
             Ok((command, _)) => self.execute(
                 command,

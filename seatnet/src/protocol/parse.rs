@@ -36,6 +36,32 @@ pub enum Command<'a> {
     Help,
     /// `QUIT`: say goodbye and close.
     Quit,
+    /// An operator command: only on a connection allowed to run them
+    /// (see [`Operator`]).
+    Operator(Operator<'a>),
+}
+
+/// Operator commands: maintenance of the server, not of the seats. The
+/// parser reads them on any connection; whether one may run is the
+/// connection's business (`--admin-listen`). A new one is a variant here,
+/// a line in `Verb`, and an arm in `Inventory`'s `operate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operator<'a> {
+    /// `SNAPSHOT`: write a snapshot now.
+    Snapshot,
+    /// `BACKUP <dir>`: copy the data directory into a new or empty `dir`.
+    Backup(&'a str),
+}
+
+impl Operator<'_> {
+    /// The verb, in capitals (for replies and logs).
+    #[must_use]
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Operator::Snapshot => "SNAPSHOT",
+            Operator::Backup(_) => "BACKUP",
+        }
+    }
 }
 
 /// Why a request could not be parsed. Every variant becomes one
@@ -231,10 +257,12 @@ enum Verb {
     Stats,
     Help,
     Quit,
+    Snapshot,
+    Backup,
 }
 
 impl Verb {
-    const ALL: [(&'static str, Verb); 10] = [
+    const ALL: [(&'static str, Verb); 12] = [
         ("BOOK", Verb::Book),
         ("ALL", Verb::All),
         ("ANY", Verb::Any),
@@ -245,6 +273,8 @@ impl Verb {
         ("STATS", Verb::Stats),
         ("HELP", Verb::Help),
         ("QUIT", Verb::Quit),
+        ("SNAPSHOT", Verb::Snapshot),
+        ("BACKUP", Verb::Backup),
     ];
 
     /// Whether the verb changes seats (and so may carry a request id).
@@ -280,6 +310,11 @@ impl Verb {
             Verb::Stats => bare(rest, "STATS", Command::Stats)?,
             Verb::Help => bare(rest, "HELP", Command::Help)?,
             Verb::Quit => bare(rest, "QUIT", Command::Quit)?,
+            Verb::Snapshot => bare(rest, "SNAPSHOT", Command::Operator(Operator::Snapshot))?,
+            Verb::Backup => Command::Operator(Operator::Backup(required(
+                rest,
+                "BACKUP <new or empty directory>",
+            )?)),
         })
     }
 }
@@ -399,6 +434,26 @@ mod tests {
         assert_eq!(ok(b" STATS "), "Stats");
         assert_eq!(ok(b"Help"), "Help");
         assert_eq!(ok(b"quit\r"), "Quit");
+    }
+
+    #[test]
+    fn operator_commands() {
+        assert_eq!(ok(b"snapshot"), "Operator(Snapshot)");
+        assert_eq!(
+            ok(b"BACKUP  /var/backups/seat s "),
+            "Operator(Backup(\"/var/backups/seat s\"))"
+        );
+        assert_eq!(
+            err(b"SNAPSHOT now"),
+            ParseError::UnexpectedArgument("SNAPSHOT")
+        );
+        assert!(matches!(err(b"backup"), ParseError::MissingArgument(_)));
+        // Not a change: an id= is part of the directory, not a request id.
+        let mut scratch = Vec::new();
+        assert_eq!(
+            parse_request(b"BACKUP d id=x", &mut scratch),
+            Ok((Command::Operator(Operator::Backup("d id=x")), None))
+        );
     }
 
     #[test]

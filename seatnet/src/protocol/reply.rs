@@ -109,6 +109,38 @@ pub enum Reply<'a> {
     /// A change refused because the journal cannot take it:
     /// `ERR disk-full: ..` (the text says why).
     DiskFull(&'a str),
+    /// A change whose journal record would be longer than the journal's
+    /// limit: `ERR record-too-large: ..` (no retry can succeed).
+    RecordTooLarge {
+        /// The record's length, in bytes.
+        len: usize,
+        /// The limit, in bytes.
+        max: usize,
+    },
+    /// An operator command on a connection that may not run them:
+    /// `ERR forbidden: ..` (the verb, in capitals).
+    Forbidden(&'static str),
+    /// An operator command that needs a data directory, on a server
+    /// without one: `ERR not-durable: ..` (the verb, in capitals).
+    NotDurable(&'static str),
+    /// `SNAPSHOT` wrote (or found current) the snapshot at this seq:
+    /// `OK snapshot seq=.. file=..`.
+    Snapshot {
+        /// The last record it covers.
+        seq: u64,
+        /// Its file name in the data directory.
+        file: &'a str,
+    },
+    /// `BACKUP` copied the data directory: `OK backup dir=..` (the
+    /// directory's text already made safe).
+    BackedUp(&'a str),
+    /// An operator command that failed: `ERR <code>: <why>`.
+    OperatorFailed {
+        /// The error code, e.g. `backup-failed`.
+        code: &'static str,
+        /// What went wrong.
+        why: &'a str,
+    },
     /// `ALL` found seats taken: `ERR conflict: taken=..` (library seats).
     Conflict(&'a [u64]),
     /// `ALL` named non-seats: `ERR invalid-seat: .. (seats are 1..N)`.
@@ -177,6 +209,8 @@ impl Reply<'_> {
                 | Reply::Stats(_)
                 | Reply::Help(_)
                 | Reply::Bye
+                | Reply::Snapshot { .. }
+                | Reply::BackedUp(_)
         )
     }
 
@@ -231,6 +265,29 @@ impl Reply<'_> {
                 out,
                 format_args!("ERR disk-full: {why}; nothing was changed, reads still work"),
             ),
+            Reply::RecordTooLarge { len, max } => text(
+                out,
+                format_args!(
+                    "ERR record-too-large: the change needs a journal record of {len} bytes, over the maximum of {max}; nothing was changed (ask for fewer seats)"
+                ),
+            ),
+            Reply::Forbidden(verb) => text(
+                out,
+                format_args!(
+                    "ERR forbidden: {verb} is an operator command; send it on the server's --admin-listen address"
+                ),
+            ),
+            Reply::NotDurable(verb) => text(
+                out,
+                format_args!(
+                    "ERR not-durable: {verb} needs a server started with --data-dir; this one keeps everything in memory"
+                ),
+            ),
+            Reply::Snapshot { seq, file } => {
+                text(out, format_args!("OK snapshot seq={seq} file={file}"));
+            }
+            Reply::BackedUp(dir) => text(out, format_args!("OK backup dir={dir}")),
+            Reply::OperatorFailed { code, why } => text(out, format_args!("ERR {code}: {why}")),
             Reply::Conflict(taken) => {
                 out.extend_from_slice(b"ERR conflict: taken=");
                 seat_list(out, SeatList::Library(taken));

@@ -18,6 +18,7 @@ use tracing::{info, warn};
 use super::conn::{Conn, End};
 use super::poller::Poller;
 use super::spare::Spare;
+use crate::inventory::Access;
 use crate::protocol::{Framer, Reply};
 
 /// How long accepting pauses after it failed for want of descriptors.
@@ -26,9 +27,10 @@ const BACK_OFF: Duration = Duration::from_millis(100);
 impl Poller<'_> {
     /// Accepts every queued connection. Returns `true` if the queue was
     /// emptied (`false`: retry, now or at `accept_retry`).
-    pub(crate) fn accept_all(&mut self, now: Instant) -> bool {
+    /// `access`: which listener (public, or `--admin-listen`).
+    pub(crate) fn accept_all(&mut self, access: Access, now: Instant) -> bool {
         loop {
-            let Some(listener) = &self.listener else {
+            let Some(listener) = self.listener_for(access) else {
                 return true;
             };
             let (stream, peer) = match listener.accept() {
@@ -45,21 +47,28 @@ impl Poller<'_> {
                 Err(e) => {
                     warn!(error = %e, "accept failed; backing off");
                     if matches!(e.raw_os_error(), Some(23 | 24)) {
-                        self.use_spare();
+                        self.use_spare(access);
                     }
                     self.accept_retry = Some(now + BACK_OFF);
                     return false;
                 }
             };
-            self.admit(stream, peer, now);
+            self.admit(stream, peer, access, now);
+        }
+    }
+
+    fn listener_for(&self, access: Access) -> Option<&mio::net::TcpListener> {
+        match access {
+            Access::Public => self.listener.as_ref(),
+            Access::Operator => self.admin.as_ref(),
         }
     }
 
     /// Out of descriptors: frees the spare to accept one client and tell it
     /// `ERR busy`, then takes the spare back.
-    fn use_spare(&mut self) {
+    fn use_spare(&mut self, access: Access) {
         self.spare.0 = None;
-        if let Some(listener) = &self.listener {
+        if let Some(listener) = self.listener_for(access) {
             if let Ok((stream, peer)) = listener.accept() {
                 warn!(%peer, "busy: no descriptor to serve it");
                 self.shared.counters.reject();
@@ -73,7 +82,7 @@ impl Poller<'_> {
     }
 
     /// Serves `stream`, or turns it away if over a limit.
-    fn admit(&mut self, stream: TcpStream, peer: SocketAddr, now: Instant) {
+    fn admit(&mut self, stream: TcpStream, peer: SocketAddr, access: Access, now: Instant) {
         let ip = peer.ip();
         let config = &self.shared.config;
         let per_addr = self.per_addr.get(&ip).copied().unwrap_or(0);
@@ -94,9 +103,11 @@ impl Poller<'_> {
             return;
         }
         let framer = Framer::new(config.max_line, config.grace);
-        match self.insert(Conn::new(stream, peer, framer, now), Some(ip)) {
+        let mut conn = Conn::new(stream, peer, framer, now);
+        conn.access = access;
+        match self.insert(conn, Some(ip)) {
             Ok(token) => {
-                info!(%peer, "connected");
+                info!(%peer, ?access, "connected");
                 *self.per_addr.entry(ip).or_insert(0) += 1;
                 // A client may have sent its request with the connection.
                 self.schedule(token);

@@ -10,7 +10,7 @@ use tracing::debug;
 use super::Shared;
 use super::conn::{Conn, End, Got, READ_CHUNK};
 use crate::durable::Unsettled;
-use crate::inventory::{Answered, Scratch};
+use crate::inventory::{Access, Answered, Scratch};
 use crate::protocol::{Frame, Reply};
 
 /// Rounds of read-and-answer one lending may do on a connection whose
@@ -86,7 +86,7 @@ fn answer_ready(
     let result = loop {
         let step = match conn.framer.next(now) {
             Frame::Request { bytes, newline } => {
-                tally.answer(shared, scratch, &mut conn.out, bytes, newline)
+                tally.answer(shared, scratch, conn.access, &mut conn.out, bytes, newline)
             }
             Frame::TooLong => Err(too_long(shared, &mut conn.out, &mut tally)),
             Frame::Wait(_) => break Ok(()),
@@ -119,7 +119,7 @@ fn answer_last(
     let mut tally = Tally::default();
     let result = match conn.framer.finish() {
         Frame::Request { bytes, newline } => {
-            tally.answer(shared, scratch, &mut conn.out, bytes, newline)
+            tally.answer(shared, scratch, conn.access, &mut conn.out, bytes, newline)
         }
         Frame::TooLong => Err(too_long(shared, &mut conn.out, &mut tally)),
         Frame::Wait(_) => Ok(()),
@@ -152,6 +152,7 @@ impl Tally {
         &mut self,
         shared: &Shared,
         scratch: &mut Scratch,
+        access: Access,
         out: &mut Vec<u8>,
         request: &[u8],
         newline: bool,
@@ -162,7 +163,7 @@ impl Tally {
             commit,
         } = shared
             .inventory
-            .respond(request, scratch, &shared.counters, out);
+            .respond_as(access, request, scratch, &shared.counters, out);
         self.unsettled.note(commit);
         if newline {
             out.push(b'\n');

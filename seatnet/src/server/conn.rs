@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 
+use crate::inventory::Access;
 use crate::protocol::Framer;
 
 /// The size of one read.
@@ -85,6 +86,9 @@ pub(crate) struct Conn {
     /// When draining began; `None` before `shutdown(Write)`.
     pub(crate) linger_until: Option<Instant>,
     lingered_bytes: usize,
+    /// What its requests may run: operator commands only if it came in on
+    /// the admin listener.
+    pub(crate) access: Access,
 }
 
 impl Conn {
@@ -101,6 +105,7 @@ impl Conn {
             closing: None,
             linger_until: None,
             lingered_bytes: 0,
+            access: Access::Public,
         }
     }
 

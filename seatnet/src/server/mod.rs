@@ -86,6 +86,8 @@ pub struct Server {
     max_conns: usize,
     shared: Arc<Shared>,
     local_addr: SocketAddr,
+    /// The `--admin-listen` listener and its address.
+    admin: Option<(TcpListener, SocketAddr)>,
 }
 
 impl Server {
@@ -110,6 +112,7 @@ impl Server {
         let listener = StdListener::bind((config.host.as_str(), config.port))?;
         let local_addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
+        let admin = config.admin_listen.as_deref().map(bind_admin).transpose()?;
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), poller::WAKER)?);
         let stop = Arc::new(Stop::new(Arc::clone(&waker)));
@@ -126,7 +129,14 @@ impl Server {
                 stop,
             }),
             local_addr,
+            admin,
         })
+    }
+
+    /// The address of the `--admin-listen` listener, if there is one.
+    #[must_use]
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(|(_, addr)| *addr)
     }
 
     /// The address actually bound (with the real port if 0 was asked).
@@ -175,6 +185,7 @@ impl Server {
             max_conns,
             shared,
             local_addr,
+            admin,
         } = self;
         let (jobs, queue) = crossbeam_channel::unbounded();
         let (done, returned) = crossbeam_channel::unbounded();
@@ -184,8 +195,10 @@ impl Server {
         let workers = worker::spawn_workers(shared.config.threads, &queue, &done, &wake, &shared)?;
         drop((queue, done));
         info!(addr = %local_addr, workers = workers.len(), max_conns, "serving");
+        let admin = admin.map(|(listener, _)| listener);
+        let listeners = (listener, admin);
         let result =
-            poller::Poller::new(&shared, poll, listener, max_conns, jobs, returned, wake).run();
+            poller::Poller::new(&shared, poll, listeners, max_conns, jobs, returned, wake).run();
         for worker in workers {
             if worker.join().is_err() {
                 error!("a worker panicked");
@@ -195,6 +208,24 @@ impl Server {
         info!("stopped");
         result
     }
+}
+
+/// Binds the `--admin-listen` address `addr` (`host:port`). Its
+/// connections may run operator commands and nothing authenticates them,
+/// so an address other than loopback is logged as a warning.
+fn bind_admin(addr: &str) -> io::Result<(TcpListener, SocketAddr)> {
+    // `Other`: the message is whole (the binary shows it as is).
+    let listener = StdListener::bind(addr)
+        .map_err(|e| io::Error::other(format!("cannot listen on the admin address {addr}: {e}")))?;
+    let local = listener.local_addr()?;
+    listener.set_nonblocking(true)?;
+    if !local.ip().is_loopback() {
+        warn!(
+            %local,
+            "the admin address is not loopback: anyone who can reach it may run operator commands"
+        );
+    }
+    Ok((TcpListener::from_std(listener), local))
 }
 
 /// Opens and replays the data directory, then snapshots what was replayed

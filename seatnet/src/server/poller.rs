@@ -30,11 +30,14 @@ use super::conn::{Conn, End, Got, READ_CHUNK};
 use super::spare::Spare;
 use super::timers::{Key, Timers};
 use super::worker::{Done, Job, PollerWake};
+use crate::inventory::Access;
 
 /// The listener's token; connections use their slot index.
 pub(crate) const LISTENER: Token = Token(usize::MAX);
 /// The waker's token (workers handing connections back, shutdown).
 pub(crate) const WAKER: Token = Token(usize::MAX - 1);
+/// The admin listener's token (`--admin-listen`).
+pub(crate) const ADMIN_LISTENER: Token = Token(usize::MAX - 2);
 
 /// Reads the poller does on one connection per wake-up before serving the
 /// others (fairness against a client that keeps its socket full).
@@ -65,6 +68,9 @@ pub(crate) struct Poller<'a> {
     pub(crate) shared: &'a Shared,
     pub(crate) poll: Poll,
     pub(crate) listener: Option<TcpListener>,
+    /// The `--admin-listen` listener: its connections get
+    /// [`Access::Operator`](crate::Access::Operator).
+    pub(crate) admin: Option<TcpListener>,
     pub(crate) slots: slab::Slab<Slot>,
     pub(crate) per_addr: HashMap<IpAddr, usize>,
     pub(crate) max_conns: usize,
@@ -86,7 +92,7 @@ impl<'a> Poller<'a> {
     pub(crate) fn new(
         shared: &'a Shared,
         poll: Poll,
-        listener: TcpListener,
+        (listener, admin): (TcpListener, Option<TcpListener>),
         max_conns: usize,
         jobs: Sender<Job>,
         done: Receiver<Done>,
@@ -96,6 +102,7 @@ impl<'a> Poller<'a> {
             shared,
             poll,
             listener: Some(listener),
+            admin,
             slots: slab::Slab::new(),
             per_addr: HashMap::new(),
             max_conns,
@@ -119,9 +126,15 @@ impl<'a> Poller<'a> {
                 .registry()
                 .register(listener, LISTENER, Interest::READABLE)?;
         }
+        if let Some(admin) = &mut self.admin {
+            self.poll
+                .registry()
+                .register(admin, ADMIN_LISTENER, Interest::READABLE)?;
+        }
         let mut events = Events::with_capacity(1024);
         let mut stopping = false;
         let mut accept_ready = true;
+        let mut admin_ready = self.admin.is_some();
         loop {
             let mut timeout = self.timeout();
             if !self.wake.sleep_if(|| self.done.is_empty()) {
@@ -138,6 +151,7 @@ impl<'a> Poller<'a> {
             for event in &events {
                 match event.token() {
                     LISTENER => accept_ready = true,
+                    ADMIN_LISTENER => admin_ready = true,
                     WAKER => {}
                     Token(token) => {
                         let closed = event.is_read_closed() || event.is_error();
@@ -159,9 +173,17 @@ impl<'a> Poller<'a> {
                 stopping = true;
                 self.begin_stop(now);
             }
-            if !stopping && accept_ready && self.accept_retry.is_none_or(|at| at <= now) {
+            if !stopping
+                && (accept_ready || admin_ready)
+                && self.accept_retry.is_none_or(|at| at <= now)
+            {
                 self.accept_retry = None;
-                accept_ready = !self.accept_all(now);
+                if accept_ready {
+                    accept_ready = !self.accept_all(Access::Public, now);
+                }
+                if admin_ready {
+                    admin_ready = !self.accept_all(Access::Operator, now);
+                }
             }
             self.fire_timers(now);
             if stopping && self.slots.is_empty() {
@@ -191,6 +213,7 @@ impl<'a> Poller<'a> {
     fn begin_stop(&mut self, now: Instant) {
         info!("shutting down");
         self.listener = None;
+        self.admin = None;
         let keys: Vec<usize> = self.slots.iter().map(|(k, _)| k).collect();
         for token in keys {
             if let Some(conn) = self.slots[token].conn.as_mut() {

@@ -273,3 +273,46 @@ fn a_lost_reply_is_retried_with_the_same_request_id() {
     assert_eq!(stdout(&out), "OK 0123 seats=5\n");
     assert_eq!(seen.lock().unwrap().last().unwrap(), "SHOW abc\n");
 }
+
+/// The interactive client gives a typed change a request id and retries it
+/// after a lost connection; a typed original list gets no id.
+#[test]
+fn interactive_changes_carry_request_ids_and_are_retried() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::{Arc, Mutex};
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let fake = FakeServer::start(move |stream| {
+        let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut stream = stream;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let mut seen = log.lock().unwrap();
+            seen.push(line.clone());
+            // The first change's connection dies before its reply.
+            if line.starts_with("any") && seen.iter().filter(|l| l.starts_with("any")).count() == 1
+            {
+                return;
+            }
+            let _ = stream.write_all(b"OK 0123 seats=5\n");
+        }
+    });
+    let out = client(fake.addr.port(), &[], "7,8\nany 1\nquit\n");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).matches("[RESPOSTA] OK 0123 seats=5\n").count(),
+        2,
+        "{}",
+        stdout(&out)
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[0], "7,8\n", "an original list is sent as typed");
+    assert!(seen[1].starts_with("any 1 id="), "{seen:?}");
+    assert_eq!(seen[1], seen[2], "the retry must be the same request");
+    assert!(stderr(&out).contains("retrying with the same request id"));
+}

@@ -13,10 +13,10 @@ use crate::processes::{ServerProcess, stdout};
 use crate::support::{READ_TIMEOUT, TestServer, connect, field, reference, seats};
 
 /// A unique, empty directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl TempDir {
-    fn new(tag: &str) -> TempDir {
+    pub(crate) fn new(tag: &str) -> TempDir {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         // Relaxed: only uniqueness of the number matters.
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -27,7 +27,7 @@ impl TempDir {
         TempDir(path)
     }
 
-    fn arg(&self) -> &str {
+    pub(crate) fn arg(&self) -> &str {
         self.0.to_str().unwrap()
     }
 }
@@ -39,9 +39,9 @@ impl Drop for TempDir {
 }
 
 /// Small segments: tests allocate two per directory.
-const SEGMENT: u64 = 2 << 20;
+pub(crate) const SEGMENT: u64 = 2 << 20;
 
-fn durable(dir: &TempDir, seats: u64) -> Config {
+pub(crate) fn durable(dir: &TempDir, seats: u64) -> Config {
     Config {
         seats,
         threads: 8,

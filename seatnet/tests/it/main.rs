@@ -12,6 +12,8 @@
 //! - `bounded`: the per-request seat cap, runs in bookings and replies,
 //!   `AVAIL`'s cap, original requests granted a word at a time;
 //! - `durable`: `--data-dir` restarts, its errors, `kill -9` of the binary;
+//! - `operator`: `--admin-listen`, `SNAPSHOT`, `BACKUP`, `--check-data`'s
+//!   counts, data directories that cannot be used;
 //! - `shutdown`: the library handle and the binary's SIGTERM;
 //! - `properties`: proptest over the number reader, replies and framing;
 //! - `python_parity`: the number and request readers against `python3`;
@@ -35,6 +37,7 @@ mod fakes;
 mod framing;
 mod grace;
 mod limits;
+mod operator;
 mod original;
 mod processes;
 mod properties;

@@ -15,6 +15,8 @@ pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// A server running on its own thread; shut down and joined on drop.
 pub(crate) struct TestServer {
     pub(crate) addr: SocketAddr,
+    /// The `admin_listen` address, if the config asked for one.
+    pub(crate) admin: Option<SocketAddr>,
     pub(crate) stop: ShutdownHandle,
     done: Option<mpsc::Receiver<io::Result<()>>>,
 }
@@ -29,6 +31,7 @@ impl TestServer {
         })
         .expect("bind a test server");
         let addr = server.local_addr();
+        let admin = server.admin_addr();
         let stop = server.shutdown_handle();
         let (tx, done) = mpsc::channel();
         thread::spawn(move || {
@@ -36,6 +39,7 @@ impl TestServer {
         });
         TestServer {
             addr,
+            admin,
             stop,
             done: Some(done),
         }

@@ -40,10 +40,12 @@ pub(crate) struct Args {
     /// Seconds to wait for the connection and for each reply.
     #[arg(long, default_value_t = 10.0, value_parser = parse_seconds)]
     pub(crate) timeout: f64,
-    /// How many times a change (book, all, any, together, cancel) is sent
+    /// How many times a change (book, all, any, together, cancel; typed
+    /// BOOK, ALL, ANY, TOGETHER, CANCEL in the interactive mode) is sent
     /// again, on a new connection, when the connection is lost before its
     /// reply. Each change carries a request id (`id=...`), so a retry gets
-    /// the first reply instead of doing the change twice.
+    /// the first reply instead of doing the change twice. Original seat
+    /// lists (`5,10,22`) carry none and are never sent twice.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub(crate) retries: u32,
     #[command(subcommand)]

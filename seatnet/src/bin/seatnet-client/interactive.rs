@@ -5,7 +5,8 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 
-use crate::connection::{ClientError, Connection};
+use crate::connection::ClientError;
+use crate::session::{Session, with_request_id};
 
 const PROMPT: &str = "Digite os assentos para reservar (ex: 5,10,22) ou 'sair': ";
 
@@ -68,8 +69,10 @@ pub(crate) enum DialogueError {
 }
 
 /// Runs the dialogue until `sair`/`quit`, end of input, or a broken
-/// connection.
-pub(crate) fn run(conn: &mut Connection) -> Result<(), DialogueError> {
+/// connection. A change command gets a request id and is retried with it
+/// after a lost connection (`session`); an original seat list is sent as
+/// typed.
+pub(crate) fn run(session: &mut Session<'_>) -> Result<(), DialogueError> {
     println!("✅ Conectado ao servidor.");
     let mut input = Input::open();
     while let Some(line) = input.next_line().map_err(DialogueError::Input)? {
@@ -82,7 +85,11 @@ pub(crate) fn run(conn: &mut Connection) -> Result<(), DialogueError> {
         if command.is_empty() {
             continue;
         }
-        let reply = conn.request(&line).map_err(DialogueError::Server)?;
+        let (line, has_id) = with_request_id(&line);
+        let retries = session.retries_for(has_id);
+        let reply = session
+            .request(&line, retries)
+            .map_err(DialogueError::Server)?;
         println!("[RESPOSTA] {reply}");
     }
     Ok(())

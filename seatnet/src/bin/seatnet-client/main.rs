@@ -2,6 +2,8 @@
 //!
 //! - `cli`: flags, subcommands, exit codes;
 //! - `connection`: connect, send a line, read its reply;
+//! - `session`: request ids on changes, and the retry after a lost
+//!   connection (both modes);
 //! - `reply`: where a reply ends, for both servers' framings;
 //! - the library's `protocol::original_reply`: the shape of the original
 //!   server's reply;
@@ -12,6 +14,7 @@ mod cli;
 mod connection;
 mod interactive;
 mod reply;
+mod session;
 mod verdict;
 
 use std::process::ExitCode;
@@ -21,8 +24,8 @@ use seatnet::protocol::original_reply;
 use clap::Parser;
 
 use cli::{Args, exit};
-use connection::Connection;
 use interactive::DialogueError;
+use session::Session;
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -43,19 +46,17 @@ fn run(args: &Args) -> u8 {
         eprintln!("error: a request must be a single line");
         return exit::USAGE;
     }
-    let mut conn = match Connection::connect(&args.host, args.port, args.timeout()) {
-        Ok(conn) => conn,
+    let mut session = match Session::connect(args) {
+        Ok(session) => session,
         Err(e) => return fail(e),
     };
     match line {
         Some(line) => {
-            let retries = match &args.command {
-                Some(c) if c.changes() => args.retries,
-                _ => 0,
-            };
-            one_shot(args, conn, &line, retries)
+            let changes = args.command.as_ref().is_some_and(cli::OneShot::changes);
+            let retries = session.retries_for(changes);
+            one_shot(&mut session, &line, retries)
         }
-        None => match interactive::run(&mut conn) {
+        None => match interactive::run(&mut session) {
             Ok(()) => exit::OK,
             Err(DialogueError::Server(e)) => fail(e),
             Err(DialogueError::Input(e)) => {
@@ -66,30 +67,11 @@ fn run(args: &Args) -> u8 {
     }
 }
 
-/// Sends one request, prints the reply, and judges it. If the connection
-/// is lost before the reply, sends it again on a new connection, up to
-/// `retries` times (only changes, which carry a request id, are retried).
-fn one_shot(args: &Args, mut conn: Connection, line: &str, retries: u32) -> u8 {
-    let mut attempt = 0;
-    let result = loop {
-        match conn.request(line) {
-            Err(e) if attempt < retries && lost(&e) => {
-                attempt += 1;
-                eprintln!("warning: {e}; retrying with the same request id ({attempt}/{retries})");
-                std::thread::sleep(std::time::Duration::from_millis(100 << attempt.min(5)));
-                match Connection::connect(&args.host, args.port, args.timeout()) {
-                    Ok(c) => conn = c,
-                    Err(e) if attempt >= retries => break Err(e),
-                    Err(e) => {
-                        eprintln!("warning: {e}");
-                        continue;
-                    }
-                }
-            }
-            other => break other,
-        }
-    };
-    match result {
+/// Sends one request, prints the reply, and judges it (a change is
+/// retried on a new connection if the connection is lost before the
+/// reply: see `session`).
+fn one_shot(session: &mut Session<'_>, line: &str, retries: u32) -> u8 {
+    match session.request(line, retries) {
         Ok(reply) => {
             println!("{reply}");
             if verdict::granted(&reply) {
@@ -100,14 +82,6 @@ fn one_shot(args: &Args, mut conn: Connection, line: &str, retries: u32) -> u8 {
         }
         Err(e) => fail(e),
     }
-}
-
-/// Whether the connection was lost before the reply (worth a retry).
-fn lost(e: &connection::ClientError) -> bool {
-    matches!(
-        e,
-        connection::ClientError::Closed | connection::ClientError::Io(_)
-    )
 }
 
 fn fail(e: connection::ClientError) -> u8 {
