@@ -257,7 +257,9 @@ mod tests {
             vec![entry("a/b", 1, 1)],
         ];
         for entries in cases {
-            let err = c.commit_batch(std::slice::from_ref(&own), &entries).unwrap_err();
+            let err = c
+                .commit_batch(std::slice::from_ref(&own), &entries)
+                .unwrap_err();
             assert!(matches!(err, Error::Invalid(_)), "{err}");
         }
     }

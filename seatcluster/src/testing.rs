@@ -36,8 +36,14 @@ pub struct EtcdCluster {
     members: Vec<Member>,
 }
 
-/// Where `etcd` is, if installed.
+/// Where `etcd` is: `$SEATCLUSTER_ETCD` if set (a path that does not
+/// exist means "not installed", to try the skip), else the first on
+/// `PATH`, `/usr/bin` or `/usr/local/bin`.
 pub fn etcd_binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("SEATCLUSTER_ETCD") {
+        let path = PathBuf::from(path);
+        return path.is_file().then_some(path);
+    }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/local/bin")])
@@ -52,10 +58,13 @@ impl EtcdCluster {
     /// installed but the cluster does not come up.
     pub fn start(test: &str, members: usize) -> Option<EtcdCluster> {
         let Some(binary) = etcd_binary() else {
-            eprintln!(
+            // Straight to stderr, not through `eprintln!`, which the test
+            // harness captures and shows only for failing tests.
+            let line = format!(
                 "SKIPPED: {test}: needs the etcd-server package (the `etcd` binary is not on PATH; \
-                 `apt-get install etcd-server`, as .ci/run does)"
+                 `apt-get install etcd-server`, as .ci/run does)\n"
             );
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
             return None;
         };
         let mut failures = Vec::new();
