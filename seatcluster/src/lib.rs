@@ -10,7 +10,9 @@
 //!     delete and range;
 //!   - leases (`lease.rs`): [`Client::grant_lease`], [`Client::keep_alive`],
 //!     [`Client::revoke_lease`]; a [`Lease`]'s local deadline is never
-//!     later than etcd's expiry.
+//!     later than etcd's expiry;
+//!   - [`LeaseKeeper`] (`keeper.rs`): a lease kept alive by a thread, and
+//!     [`LeaseKeeper::is_live`], the check before every acknowledgment.
 //! - **seatnet's state in etcd** ([`Cluster`], `cluster.rs` has the key
 //!   layout and [`Limits`]):
 //!   - ownership (`ownership.rs`): [`Cluster::try_acquire`] takes a map
@@ -25,7 +27,8 @@
 //! - **Errors** (`error.rs`): one [`Error`] type.
 //! - **Tests** (`testing.rs`): [`testing::EtcdCluster`] runs real etcd
 //!   members on loopback and kills them on drop; it skips loudly when etcd
-//!   is not installed.
+//!   is not installed. [`testing::Proxy`] (`testing/proxy.rs`) is a TCP
+//!   forwarder a test can cut, for partitions.
 //!
 //! # Example
 //!
@@ -49,6 +52,7 @@ mod batch;
 mod client;
 mod cluster;
 mod error;
+mod keeper;
 mod kv;
 mod lease;
 mod ownership;
@@ -61,6 +65,7 @@ pub use batch::{Committed, LogEntry};
 pub use client::{Client, Config};
 pub use cluster::{Cluster, Limits, MAX_MAP_NAME};
 pub use error::{Error, Result};
+pub use keeper::LeaseKeeper;
 pub use kv::{
     Cmp, Compare, KeyValue, Op, OpResponse, Range, RangeResponse, Target, Txn, TxnResponse,
     prefix_end,

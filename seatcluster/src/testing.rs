@@ -6,6 +6,13 @@
 //! so loudly on stderr (`SKIPPED: ... needs the etcd-server package`) and
 //! returns `None`, so a test can return early instead of failing on a
 //! machine without it.
+//!
+//! [`Proxy`] forwards a loopback port to a member and can be cut, to
+//! make a partition between one client and etcd.
+
+mod proxy;
+
+pub use proxy::Proxy;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

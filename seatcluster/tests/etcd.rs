@@ -9,7 +9,12 @@
 //! - snapshots over the request size limit round-trip, trim the log, and
 //!   a damaged one is refused;
 //! - one member of three killed: everything goes on; two killed: requests
-//!   fail with a clear error, then succeed once the members are back.
+//!   fail with a clear error, then succeed once the members are back;
+//! - a lease keeper renews past the TTL and reports a revoked lease;
+//! - a node cut off from etcd (a proxy the test cuts) stops counting
+//!   itself live while its lease still exists in etcd, and its late batch
+//!   is fenced off after another node took the map;
+//! - members are killed when a test panics.
 //!
 //! No timing assertions: every wait is bounded and only decides how long
 //! to look for an outcome.
@@ -17,8 +22,11 @@
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use seatcluster::testing::EtcdCluster;
-use seatcluster::{Acquire, Client, Cluster, Error, Lease, LogEntry, Op, Ownership, Range, Txn};
+use seatcluster::testing::{EtcdCluster, Proxy};
+use seatcluster::{
+    Acquire, Client, Cluster, Config, Error, Lease, LeaseKeeper, LogEntry, Op, Ownership, Range,
+    Txn,
+};
 
 /// How long any single outcome is waited for.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -405,4 +413,120 @@ fn members_are_killed_when_a_test_panics() {
             "{endpoint}"
         );
     }
+}
+
+#[test]
+fn a_kept_lease_outlives_its_ttl_and_a_revoked_one_is_reported_lost() {
+    let Some(etcd) = EtcdCluster::start("keeper", 1) else {
+        return;
+    };
+    let config = Config::new(&etcd.endpoints());
+    let ttl = Duration::from_secs(3);
+    let keeper = LeaseKeeper::start(config.clone(), ttl, Duration::from_millis(300)).unwrap();
+    let first = keeper.lease();
+    // A renewal sent after the first deadline succeeded: the lease outlived
+    // its TTL.
+    eventually("a renewal past the first TTL", || {
+        keeper.lease().deadline() > first.deadline() + ttl
+    });
+    assert_eq!(keeper.lost(), None);
+    assert!(
+        etcd.client()
+            .lease_time_to_live(first.id)
+            .unwrap()
+            .is_some()
+    );
+    // Revoked behind its back: the keeper says so and is never live again.
+    etcd.client().revoke_lease(first.id).unwrap();
+    eventually("the keeper notices", || keeper.lost().is_some());
+    assert_eq!(keeper.lost(), Some(Error::LeaseExpired { lease: first.id }));
+    assert!(!keeper.is_live(Duration::ZERO));
+
+    // A clean shutdown revokes, taking the attached keys.
+    let keeper = LeaseKeeper::start(config, ttl, Duration::from_millis(300)).unwrap();
+    let id = keeper.lease().id;
+    let put = Txn::new().and_then([Op::put_with_lease("/keeper/k", "v", id)]);
+    assert!(etcd.client().txn(&put).unwrap().succeeded);
+    keeper.revoke().unwrap();
+    assert_eq!(etcd.client().get("/keeper/k").unwrap(), None);
+    assert!(matches!(
+        LeaseKeeper::start(Config::new(&etcd.endpoints()), ttl, ttl),
+        Err(Error::Invalid(_))
+    ));
+}
+
+/// The partition rule: a node cut off from etcd stops counting itself
+/// live (with a margin) while its owner key still exists in etcd, that is
+/// before any other node could take its maps.
+///
+/// Not a timing assertion of the code: the local deadline is never later
+/// than etcd's expiry by construction; the margin only has to cover the
+/// moment between this test seeing "not live" and reading the key (3 s).
+#[test]
+fn a_node_cut_off_from_etcd_stops_before_its_lease_can_expire_elsewhere() {
+    let Some(etcd) = EtcdCluster::start("partition", 1) else {
+        return;
+    };
+    let member = etcd.endpoints()[0].parse().unwrap();
+    let proxy = Proxy::start(member).unwrap();
+    let node = Config::new(&[proxy.addr().to_string()]);
+    let margin = Duration::from_secs(3);
+    let keeper =
+        LeaseKeeper::start(node.clone(), Duration::from_secs(6), Duration::from_secs(1)).unwrap();
+    let cluster = Cluster::new(Client::with_config(node).unwrap(), "/part/");
+    let own = owned(&cluster, "m", b"n", &keeper.lease());
+    cluster
+        .commit_batch(std::slice::from_ref(&own), &[entry("m", 1, b"r1")])
+        .unwrap();
+    assert!(keeper.is_live(margin));
+
+    proxy.cut();
+    let outside = Cluster::new(etcd.client(), "/part/");
+    eventually("the node stops counting itself live", || {
+        !keeper.is_live(margin)
+    });
+    let holder = outside
+        .owner("m")
+        .unwrap()
+        .expect("the lease cannot have expired in etcd yet");
+    assert_eq!(holder.lease, own.lease);
+    assert!(keeper.last_error().is_some_and(|e| e.is_transient()));
+    // The node's own requests fail meanwhile, clearly.
+    let err = cluster
+        .commit_batch(std::slice::from_ref(&own), &[entry("m", 2, b"r2")])
+        .unwrap_err();
+    assert!(err.is_transient(), "{err}");
+
+    // etcd expires the lease; another node takes the map.
+    eventually("the lease expires in etcd", || {
+        outside.owner("m").unwrap().is_none()
+    });
+    let other = outside
+        .client()
+        .grant_lease(Duration::from_secs(30))
+        .unwrap();
+    owned(&outside, "m", b"other", &other);
+
+    // Healed: the keeper learns the lease is gone; the node's late batch
+    // is fenced off and the log holds only what was committed.
+    proxy.heal();
+    eventually("the keeper learns the lease is gone", || {
+        keeper.lost().is_some()
+    });
+    assert!(!keeper.is_live(Duration::ZERO));
+    let err = cluster.commit_batch(std::slice::from_ref(&own), &[entry("m", 2, b"late")]);
+    assert!(
+        matches!(
+            err,
+            Err(Error::OwnershipLost { .. }) | Err(Error::Indeterminate { .. })
+        ),
+        "{err:?}"
+    );
+    eventually("the fence refuses the late batch", || {
+        matches!(
+            cluster.commit_batch(std::slice::from_ref(&own), &[entry("m", 2, b"late")]),
+            Err(Error::OwnershipLost { .. })
+        )
+    });
+    assert_eq!(seqs(&outside, "m"), [1]);
 }
