@@ -8,8 +8,12 @@
 //! ```sh
 //! cargo run --release -p seatcluster --example etcd_txn_bench -- \
 //!     [--members 3] [--batches 1,16,64] [--clients 1,4,16] [--seconds 5] \
-//!     [--value-bytes 100] [--endpoints HOST:PORT,...]
+//!     [--value-bytes 100] [--endpoints HOST:PORT,...] [--takeover]
 //! ```
+//!
+//! `--takeover` adds what a node taking a map over reads: snapshots of
+//! several sizes written and read back (`put_snapshot`, `get_snapshot`)
+//! and a log of 1,000 entries read back (`read_log`), median of 5 each.
 //!
 //! Without `--endpoints` it starts its own members on loopback (needs the
 //! etcd-server package) and stops them at the end.
@@ -18,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use seatcluster::testing::EtcdCluster;
-use seatcluster::{Client, Cmp, Compare, Op, Txn};
+use seatcluster::{Acquire, Client, Cluster, Cmp, Compare, LogEntry, Op, Txn};
 
 struct Args {
     members: usize,
@@ -27,6 +31,7 @@ struct Args {
     seconds: u64,
     value_bytes: usize,
     endpoints: Vec<String>,
+    takeover: bool,
 }
 
 fn list(text: &str) -> Vec<usize> {
@@ -43,9 +48,14 @@ fn parse() -> Args {
         seconds: 5,
         value_bytes: 100,
         endpoints: Vec::new(),
+        takeover: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--takeover" {
+            args.takeover = true;
+            continue;
+        }
         let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.as_str() {
             "--members" => args.members = value.parse().expect("a number"),
@@ -91,6 +101,80 @@ fn main() {
             println!("{row}");
         }
     }
+    if args.takeover {
+        takeover(&endpoints);
+    }
+}
+
+/// Median milliseconds of `runs` calls of `f`.
+fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[runs / 2]
+}
+
+fn takeover(endpoints: &[String]) {
+    let cluster = Cluster::new(Client::new(endpoints).expect("client"), "/bench-takeover/");
+    let lease = cluster
+        .client()
+        .grant_lease(Duration::from_secs(60))
+        .expect("lease");
+    let Acquire::Owned(own) = cluster.try_acquire("m", b"bench", &lease).expect("acquire") else {
+        panic!("the bench map is taken");
+    };
+    println!();
+    println!("| what a takeover reads | write ms | read ms |");
+    println!("|---|---|---|");
+    for size in [10usize << 10, 1 << 20, 8 << 20] {
+        let bytes: Vec<u8> = (0..size).map(|i| (i * 31 % 251) as u8).collect();
+        let mut seq = 0;
+        let write = median_ms(5, || {
+            seq += 1;
+            cluster
+                .put_snapshot(&own, seq, &bytes)
+                .expect("put_snapshot");
+        });
+        let read = median_ms(5, || {
+            let back = cluster
+                .get_snapshot("m")
+                .expect("get_snapshot")
+                .expect("a snapshot");
+            assert_eq!(back.bytes.len(), size);
+        });
+        println!(
+            "| snapshot of {} KiB | {write:.1} | {read:.1} |",
+            size >> 10
+        );
+    }
+    let base = 1_000;
+    let entries: Vec<LogEntry> = (1..=1000u64)
+        .map(|i| LogEntry {
+            map: "m".into(),
+            last_seq: base + i,
+            records: vec![b'r'; 1024],
+        })
+        .collect();
+    let write = median_ms(1, || {
+        for chunk in entries.chunks(100) {
+            cluster
+                .commit_batch(std::slice::from_ref(&own), chunk)
+                .expect("commit");
+        }
+    });
+    let read = median_ms(5, || {
+        let log = cluster.read_log("m", base, 2_000).expect("read_log");
+        assert_eq!(log.len(), 1000);
+    });
+    println!(
+        "| log of 1,000 entries of 1 KiB (written 100 per transaction) | {write:.1} | {read:.1} |"
+    );
+    let _ = cluster.client().revoke_lease(lease.id);
 }
 
 fn run(

@@ -227,3 +227,25 @@ pub(crate) struct ErrorBody {
     #[serde(default)]
     pub(crate) code: i32,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_come_as_strings_or_numbers_and_zeros_are_left_out() {
+        let line = br#"{"result":{"header":{"revision":"3"},"ID":"7100666014694925828"}}"#;
+        let msg: KeepAliveMessage = serde_json::from_slice(line).unwrap();
+        let r = msg.result.unwrap();
+        assert_eq!((r.ID, r.TTL), (7100666014694925828, 0));
+        let kv: KeyValue =
+            serde_json::from_slice(br#"{"key":"Zm9v","mod_revision":12,"version":"1"}"#).unwrap();
+        assert_eq!(kv.key, b"foo");
+        assert_eq!((kv.mod_revision, kv.version, kv.lease), (12, 1, 0));
+        assert!(kv.value.is_empty());
+        let txn: TxnResponse = serde_json::from_slice(br#"{"header":{"revision":"4"}}"#).unwrap();
+        assert!(!txn.succeeded && txn.responses.is_empty());
+        assert!(serde_json::from_slice::<KeyValue>(br#"{"key":"!!"}"#).is_err());
+        assert!(serde_json::from_slice::<KeyValue>(br#"{"version":"x"}"#).is_err());
+    }
+}
