@@ -1,6 +1,7 @@
 //! Real etcd members for tests: [`EtcdCluster`] starts N members on free
 //! 127.0.0.1 ports in a temporary directory and kills them (and removes
-//! the directory) when dropped, including while a failing test unwinds.
+//! the directory) when dropped, including while a failing test unwinds;
+//! a watchdog kills them even when the test process itself is killed.
 //!
 //! When the `etcd` binary is not installed, [`EtcdCluster::start`] says
 //! so loudly on stderr (`SKIPPED: ... needs the etcd-server package`) and
@@ -21,6 +22,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::client::{Client, Config};
+
+/// Each member runs under a small `sh` watchdog: it starts etcd (`$0`,
+/// with the arguments after it) and waits on its stdin, a pipe from this
+/// process. The pipe closes when [`EtcdCluster::kill`] closes it, and also
+/// when this process dies in any way (even by SIGKILL, when no `Drop`
+/// runs); the watchdog then kills etcd with SIGKILL and waits for it. So
+/// no member outlives its test.
+const WATCHDOG: &str =
+    r#""$0" "$@" </dev/null & pid=$!; read -r line; kill -9 "$pid" 2>/dev/null; wait "$pid""#;
 
 /// How long a member may take to answer after it was started.
 const READY_WITHIN: Duration = Duration::from_secs(30);
@@ -132,7 +142,9 @@ impl EtcdCluster {
             .expect("open an etcd log file");
         let client_url = format!("http://127.0.0.1:{}", member.client_port);
         let peer_url = format!("http://127.0.0.1:{}", member.peer_port);
-        let child = Command::new(&self.binary)
+        let child = Command::new("sh")
+            .args(["-c", WATCHDOG])
+            .arg(&self.binary)
             .arg("--name")
             .arg(&member.name)
             .arg("--data-dir")
@@ -145,11 +157,11 @@ impl EtcdCluster {
             .args(["--initial-cluster-state", "new"])
             .args(["--initial-cluster-token", &self.token])
             .args(["--logger", "zap", "--log-level", "warn"])
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .expect("spawn etcd");
+            .expect("spawn sh and etcd");
         self.members[i].child = Some(child);
     }
 
@@ -171,7 +183,9 @@ impl EtcdCluster {
     /// Kills member `i` (SIGKILL) and waits for it to exit.
     pub fn kill(&mut self, i: usize) {
         if let Some(mut child) = self.members[i].child.take() {
-            let _ = child.kill();
+            // Closing the pipe makes the watchdog SIGKILL etcd, wait for
+            // it, and exit.
+            drop(child.stdin.take());
             let _ = child.wait();
         }
     }
