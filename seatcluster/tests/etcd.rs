@@ -150,9 +150,21 @@ fn exactly_one_of_two_contenders_owns_each_map() {
     assert_eq!(listed.len(), maps.len());
     assert!(matches!(cluster.owners(5), Err(Error::Invalid(_))));
     // A holder that lost track of its ownership gets it back from the key.
-    let (lease, _) = &results[0];
-    let mine = listed.iter().find(|(_, o)| o.lease == lease.id).unwrap();
-    let back = mine.1.as_ours(&mine.0, lease).unwrap();
+    // (Either contender may have won every map: take the first map's.)
+    let first = &listed[0];
+    let lease = results
+        .iter()
+        .map(|(l, _)| l)
+        .find(|l| l.id == first.1.lease)
+        .unwrap();
+    let back = first.1.as_ours(&first.0, lease).unwrap();
+    let other = results
+        .iter()
+        .map(|(l, _)| l)
+        .find(|l| l.id != lease.id)
+        .unwrap();
+    assert_eq!(first.1.as_ours(&first.0, other), None);
+    let mine = first;
     assert!(
         cluster
             .commit_batch(&[back], &[entry(&mine.0, 1, b"r")])
