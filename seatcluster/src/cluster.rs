@@ -3,6 +3,7 @@
 //!
 //! | key | value | written by |
 //! |---|---|---|
+//! | `<root>node/<name>` | the node's advertised `host:port`, attached to its lease | [`Cluster::register_node`] |
 //! | `<root>owner/<map>` | the owner's node value, attached to its lease | [`Cluster::try_acquire`] |
 //! | `<root>log/<map>/<last seq, 20 digits>` | one batch's records for the map | [`Cluster::commit_batch`] |
 //! | `<root>snap/<map>/manifest` | which snapshot is current ([`crate::snapshot`]) | [`Cluster::put_snapshot`] |
@@ -81,6 +82,14 @@ impl Cluster {
     /// The limits in force.
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    pub(crate) fn node_prefix(&self) -> String {
+        format!("{}node/", self.root)
+    }
+
+    pub(crate) fn node_key(&self, name: &str) -> String {
+        format!("{}node/{name}", self.root)
     }
 
     pub(crate) fn owner_prefix(&self) -> String {

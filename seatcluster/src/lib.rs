@@ -15,6 +15,9 @@
 //!     [`LeaseKeeper::is_live`], the check before every acknowledgment.
 //! - **seatnet's state in etcd** ([`Cluster`], `cluster.rs` has the key
 //!   layout and [`Limits`]):
+//!   - live nodes (`membership.rs`): [`Cluster::register_node`],
+//!     [`Cluster::nodes`], and [`rank`], the rendezvous order in which
+//!     nodes try to take a map that has no owner;
 //!   - ownership (`ownership.rs`): [`Cluster::try_acquire`] takes a map
 //!     with a lease-backed key, created only if absent;
 //!   - batches (`batch.rs`): [`Cluster::commit_batch`] writes a node's
@@ -55,6 +58,7 @@ mod error;
 mod keeper;
 mod kv;
 mod lease;
+mod membership;
 mod ownership;
 mod snapshot;
 mod wire;
@@ -71,5 +75,6 @@ pub use kv::{
     prefix_end,
 };
 pub use lease::Lease;
+pub use membership::{rank, weight};
 pub use ownership::{Acquire, Owner, Ownership};
 pub use snapshot::{SnapshotInfo, StoredSnapshot};

@@ -2,7 +2,8 @@
 //! by each test; every test skips loudly when etcd is not installed).
 //!
 //! - leases: grant, keep-alive, expiry and revocation take attached keys;
-//! - ownership: of two contenders exactly one takes each map;
+//! - ownership: of two contenders exactly one takes each map; live nodes
+//!   are listed until their lease goes, with their maps;
 //! - fencing: a batch after the lease is revoked or expired, or after
 //!   another node took the map, fails and writes nothing;
 //! - batches over etcd's limits are split, in order, and all land;
@@ -170,6 +171,33 @@ fn exactly_one_of_two_contenders_owns_each_map() {
             .commit_batch(&[back], &[entry(&mine.0, 1, b"r")])
             .is_ok()
     );
+
+    // Live nodes: listed while their leases live; a node whose lease goes
+    // leaves the list, and its maps are free.
+    cluster
+        .register_node("node-a", "127.0.0.1:7001", &results[0].0)
+        .unwrap();
+    cluster
+        .register_node("node-b", "127.0.0.1:7002", &results[1].0)
+        .unwrap();
+    let live = cluster.nodes(10).unwrap();
+    assert_eq!(
+        live,
+        [
+            ("node-a".to_string(), "127.0.0.1:7001".to_string()),
+            ("node-b".to_string(), "127.0.0.1:7002".to_string())
+        ]
+    );
+    assert!(matches!(cluster.nodes(1), Err(Error::Invalid(_))));
+    assert!(matches!(
+        cluster.register_node("a/b", "x:1", &results[0].0),
+        Err(Error::Invalid(_))
+    ));
+    let gone = &results[0].0;
+    let held_by_b = listed.iter().filter(|(_, o)| o.lease != gone.id).count();
+    cluster.client().revoke_lease(gone.id).unwrap();
+    assert_eq!(cluster.nodes(10).unwrap().len(), 1);
+    assert_eq!(cluster.owners(100).unwrap().len(), held_by_b);
 }
 
 #[test]
