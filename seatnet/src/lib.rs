@@ -49,6 +49,7 @@
 
 #![forbid(unsafe_code)]
 
+mod catalog;
 mod config;
 pub mod durable;
 mod inventory;
@@ -57,9 +58,11 @@ mod reference;
 mod server;
 mod stats;
 
+pub use catalog::{Catalog, MAPS_MAX_LISTED, MAX_MAP_NAME, MapDef, check_name, resolve_maps};
 pub use config::Config;
 pub use durable::{Commit, DataError, DataOptions, Opened, Unsettled};
-pub use inventory::{Answered, Inventory, Scratch};
+pub use inventory::{Answered, DEFAULT_MAP, Inventory, Scratch};
 pub use reference::{BookingRef, Redacted};
+pub use seatplan::MapSpec;
 pub use server::{Server, ShutdownHandle};
 pub use stats::{CounterValues, Counters};

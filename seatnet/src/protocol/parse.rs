@@ -62,6 +62,8 @@ pub enum ParseError {
     BadCount(&'static str, String),
     /// An `id=` that is not 1 to 64 characters of `[A-Za-z0-9_-]`.
     BadId(String),
+    /// An argument that does not fit the command: its usage and the text.
+    BadArgument(&'static str, String),
 }
 
 impl ParseError {
@@ -92,7 +94,7 @@ impl fmt::Display for ParseError {
             }
             ParseError::UnknownCommand(verb) => write!(
                 f,
-                "'{verb}' is not a command (BOOK, ALL, ANY, TOGETHER, CANCEL, SHOW, AVAIL, STATS, HELP, QUIT)"
+                "'{verb}' is not a command (BOOK, ALL, ANY, TOGETHER, CANCEL, SHOW, AVAIL, STATS, USE, MAPS, HELP, QUIT)"
             ),
             ParseError::MissingArgument(usage) => write!(f, "missing argument: {usage}"),
             ParseError::UnexpectedArgument(verb) => write!(f, "{verb} takes no argument"),
@@ -100,6 +102,9 @@ impl fmt::Display for ParseError {
                 f,
                 "'{text}' is not a seat count: {verb} needs a whole number from 1, like {verb} 3"
             ),
+            ParseError::BadArgument(usage, text) => {
+                write!(f, "'{text}' does not fit: the command is {usage}")
+            }
             ParseError::BadId(text) => write!(
                 f,
                 "'{text}' is not a request id: id= takes 1 to 64 characters of A-Z a-z 0-9 _ -"
@@ -179,6 +184,69 @@ pub fn parse_request<'a>(
         }
     }
     Ok((Command::Original(list(text, numbers)?), None))
+}
+
+/// A command about the catalog of maps rather than one map: answered by
+/// [`Catalog`](crate::Catalog), never by a map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogCommand<'a> {
+    /// `USE name`: this connection's map from now on.
+    Use(&'a str),
+    /// `MAPS` or `MAPS AFTER name`: a page of maps.
+    Maps(Option<&'a str>),
+}
+
+/// Reads `USE` and `MAPS` (any letter case); `None` when the request is
+/// anything else (then it is a map's, for [`parse_request`]).
+///
+/// # Examples
+///
+/// ```
+/// use seatnet::protocol::{CatalogCommand, parse_catalog};
+///
+/// assert_eq!(parse_catalog(b"use AB1"), Some(Ok(CatalogCommand::Use("AB1"))));
+/// assert_eq!(parse_catalog(b"MAPS"), Some(Ok(CatalogCommand::Maps(None))));
+/// assert_eq!(parse_catalog(b"5,10"), None);
+/// assert!(parse_catalog(b"USE").unwrap().is_err());
+/// ```
+pub fn parse_catalog(line: &[u8]) -> Option<Result<CatalogCommand<'_>, ParseError>> {
+    // Cheap test first: every other request pays only this.
+    let first = line.iter().find(|b| !b.is_ascii_whitespace())?;
+    if !matches!(first, b'u' | b'U' | b'm' | b'M') {
+        return None;
+    }
+    let text = checked_text(line).ok()?.trim_matches(is_python_space);
+    let (word, rest) = match text.find(is_python_space) {
+        Some(i) => (&text[..i], text[i..].trim_start_matches(is_python_space)),
+        None => (text, ""),
+    };
+    if word.eq_ignore_ascii_case("USE") {
+        let name = match rest {
+            "" => Err(ParseError::MissingArgument("USE <map name>")),
+            name if name.contains(is_python_space) => {
+                Err(ParseError::BadArgument("USE <map name>", quote(name)))
+            }
+            name => Ok(CatalogCommand::Use(name)),
+        };
+        return Some(name);
+    }
+    if word.eq_ignore_ascii_case("MAPS") {
+        let words: Vec<&str> = rest
+            .split(is_python_space)
+            .filter(|w| !w.is_empty())
+            .collect();
+        return Some(match words[..] {
+            [] => Ok(CatalogCommand::Maps(None)),
+            [after, name] if after.eq_ignore_ascii_case("AFTER") => {
+                Ok(CatalogCommand::Maps(Some(name)))
+            }
+            _ => Err(ParseError::BadArgument(
+                "MAPS, or MAPS AFTER <map name>",
+                quote(rest),
+            )),
+        });
+    }
+    None
 }
 
 /// Splits a trailing ` id=...` (the key in any letter case) off a change

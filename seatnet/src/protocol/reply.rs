@@ -64,6 +64,19 @@ pub struct StatsSnapshot {
     pub errors: u64,
 }
 
+/// One map as `USE` and `MAPS` describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapLine {
+    /// Its name.
+    pub name: Box<str>,
+    /// Its spec, canonical (`100`, `30x3-3`).
+    pub spec: String,
+    /// Seat count.
+    pub seats: u64,
+    /// Free seats.
+    pub free: u64,
+}
+
 /// One reply, typed; [`Reply::write_to`] turns it into bytes.
 #[derive(Debug, Clone, Copy)]
 pub enum Reply<'a> {
@@ -154,6 +167,19 @@ pub enum Reply<'a> {
     Help(u64),
     /// `QUIT`: `OK bye`.
     Bye,
+    /// `USE`: `OK using <name> spec=.. seats=.. free=..`.
+    Using(&'a MapLine),
+    /// `USE` of a map that does not exist (text already made safe).
+    UnknownMap(&'a str),
+    /// `MAPS`: `OK maps=<total> [more=yes] name:spec:seats:free ...`.
+    Maps {
+        /// Maps in all.
+        total: usize,
+        /// This page.
+        listed: &'a [MapLine],
+        /// Maps after this page (`MAPS AFTER <last listed>`).
+        more: bool,
+    },
     /// A request that could not be parsed.
     BadRequest(&'a ParseError),
     /// A line over the limit; the connection is closed after it.
@@ -177,6 +203,8 @@ impl Reply<'_> {
                 | Reply::Stats(_)
                 | Reply::Help(_)
                 | Reply::Bye
+                | Reply::Using(_)
+                | Reply::Maps { .. }
         )
     }
 
@@ -290,6 +318,33 @@ impl Reply<'_> {
                 ),
             ),
             Reply::Bye => out.extend_from_slice(b"OK bye"),
+            Reply::Using(m) => text(
+                out,
+                format_args!(
+                    "OK using {} spec={} seats={} free={}",
+                    m.name, m.spec, m.seats, m.free
+                ),
+            ),
+            Reply::UnknownMap(name) => text(
+                out,
+                format_args!("ERR unknown-map: {name} (MAPS lists the maps)"),
+            ),
+            Reply::Maps {
+                total,
+                listed,
+                more,
+            } => {
+                text(out, format_args!("OK maps={total}"));
+                if more {
+                    out.extend_from_slice(b" more=yes");
+                }
+                for m in listed {
+                    text(
+                        out,
+                        format_args!(" {}:{}:{}:{}", m.name, m.spec, m.seats, m.free),
+                    );
+                }
+            }
             Reply::BadRequest(e) => text(out, format_args!("ERR {}: {e}", e.code())),
             Reply::LineTooLong(max) => text(
                 out,

@@ -10,7 +10,7 @@ use tracing::debug;
 use super::Shared;
 use super::conn::{Conn, End, Got, READ_CHUNK};
 use crate::durable::Unsettled;
-use crate::inventory::{Answered, Scratch};
+use crate::inventory::{Answered, Inventory, Scratch};
 use crate::protocol::{Frame, Reply};
 
 /// Rounds of read-and-answer one lending may do on a connection whose
@@ -85,9 +85,14 @@ fn answer_ready(
     let mut tally = Tally::default();
     let result = loop {
         let step = match conn.framer.next(now) {
-            Frame::Request { bytes, newline } => {
-                tally.answer(shared, scratch, &mut conn.out, bytes, newline)
-            }
+            Frame::Request { bytes, newline } => tally.answer(
+                shared,
+                &mut conn.map,
+                scratch,
+                &mut conn.out,
+                bytes,
+                newline,
+            ),
             Frame::TooLong => Err(too_long(shared, &mut conn.out, &mut tally)),
             Frame::Wait(_) => break Ok(()),
         };
@@ -118,9 +123,14 @@ fn answer_last(
     let _ = now;
     let mut tally = Tally::default();
     let result = match conn.framer.finish() {
-        Frame::Request { bytes, newline } => {
-            tally.answer(shared, scratch, &mut conn.out, bytes, newline)
-        }
+        Frame::Request { bytes, newline } => tally.answer(
+            shared,
+            &mut conn.map,
+            scratch,
+            &mut conn.out,
+            bytes,
+            newline,
+        ),
         Frame::TooLong => Err(too_long(shared, &mut conn.out, &mut tally)),
         Frame::Wait(_) => Ok(()),
     };
@@ -151,6 +161,7 @@ impl Tally {
     fn answer(
         &mut self,
         shared: &Shared,
+        map: &mut Option<Inventory>,
         scratch: &mut Scratch,
         out: &mut Vec<u8>,
         request: &[u8],
@@ -161,8 +172,8 @@ impl Tally {
             close,
             commit,
         } = shared
-            .inventory
-            .respond(request, scratch, &shared.counters, out);
+            .catalog
+            .respond(map, request, scratch, &shared.counters, out);
         self.unsettled.note(commit);
         if newline {
             out.push(b'\n');
@@ -177,7 +188,8 @@ impl Tally {
     /// (one wait, on the highest ticket, covers the batch: group commit).
     /// Never returns if the journal failed (fail-stop).
     fn settle(&mut self, shared: &Shared) {
-        self.unsettled.settle(&shared.inventory);
+        // Every map shares the one journal: any map waits for it.
+        self.unsettled.settle(shared.catalog.default_map());
     }
 
     /// At the end of a batch, before any of its replies can be written:

@@ -36,6 +36,7 @@ use tracing::{error, info, warn};
 pub use shutdown::ShutdownHandle;
 use shutdown::Stop;
 
+use crate::catalog::{Catalog, MapDef};
 use crate::config::Config;
 use crate::inventory::Inventory;
 use crate::stats::Counters;
@@ -48,7 +49,7 @@ const RESERVED_FDS: u64 = 32;
 #[derive(Debug)]
 struct Shared {
     config: Config,
-    inventory: Inventory,
+    catalog: Arc<Catalog>,
     counters: Counters,
     stop: Arc<Stop>,
 }
@@ -101,12 +102,14 @@ impl Server {
         config
             .validate()
             .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
-        let inventory = match &config.data_dir {
-            None => Inventory::new(config.seats)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
-            Some(dir) => open_data(&config, dir)?,
-        }
-        .with_max_seats_per_request(config.max_seats_per_request);
+        let defs = config
+            .all_maps()
+            .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
+        let catalog = match &config.data_dir {
+            None => Catalog::new(&defs, config.max_seats_per_request)
+                .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?,
+            Some(dir) => open_data(&config, &defs, dir)?,
+        };
         let listener = StdListener::bind((config.host.as_str(), config.port))?;
         let local_addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
@@ -121,7 +124,7 @@ impl Server {
             max_conns,
             shared: Arc::new(Shared {
                 config,
-                inventory,
+                catalog: Arc::new(catalog),
                 counters: Counters::default(),
                 stop,
             }),
@@ -141,10 +144,17 @@ impl Server {
         &self.shared.config
     }
 
-    /// The seats and bookings (to inspect from tests and tools).
+    /// The seats and bookings of the map `default` (to inspect from
+    /// tests and tools).
     #[must_use]
     pub fn inventory(&self) -> &Inventory {
-        &self.shared.inventory
+        self.shared.catalog.default_map()
+    }
+
+    /// Every map (to inspect from tests and tools, also while it runs).
+    #[must_use]
+    pub fn catalog(&self) -> Arc<Catalog> {
+        Arc::clone(&self.shared.catalog)
     }
 
     /// A handle that stops [`run`](Self::run) from another thread.
@@ -191,7 +201,7 @@ impl Server {
                 error!("a worker panicked");
             }
         }
-        final_snapshot(&shared.inventory);
+        final_snapshot(&shared.catalog);
         info!("stopped");
         result
     }
@@ -199,9 +209,10 @@ impl Server {
 
 /// Opens and replays the data directory, then snapshots what was replayed
 /// so the next start has less to read.
-fn open_data(config: &Config, dir: &std::path::Path) -> io::Result<Inventory> {
-    let (inventory, opened) = Inventory::open(config.seats, dir, config.data)
-        .map_err(|e| io::Error::other(e.to_string()))?;
+fn open_data(config: &Config, defs: &[MapDef], dir: &std::path::Path) -> io::Result<Catalog> {
+    let (mut catalog, opened) =
+        Catalog::open(defs, dir, config.data).map_err(|e| io::Error::other(e.to_string()))?;
+    catalog.set_max_seats_per_request(config.max_seats_per_request);
     for warning in &opened.warnings {
         warn!(dir = %dir.display(), "{warning}");
     }
@@ -212,17 +223,17 @@ fn open_data(config: &Config, dir: &std::path::Path) -> io::Result<Inventory> {
         "replayed the data directory"
     );
     if opened.records > 0 {
-        if let Err(e) = inventory.snapshot() {
+        if let Err(e) = catalog.snapshot() {
             warn!(error = %e, "snapshot after replay failed");
         }
     }
-    Ok(inventory)
+    Ok(catalog)
 }
 
 /// At clean shutdown, once no request runs: a snapshot, so the next start
 /// replays nothing.
-fn final_snapshot(inventory: &Inventory) {
-    match inventory.snapshot() {
+fn final_snapshot(catalog: &Catalog) {
+    match catalog.snapshot() {
         Ok(Some(seq)) => info!(seq, "snapshot written"),
         Ok(None) => {}
         Err(e) => error!(error = %e, "snapshot at shutdown failed"),

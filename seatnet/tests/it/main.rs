@@ -11,6 +11,7 @@
 //! - `limits`: over-long lines, idle timeout, busy, queueing;
 //! - `bounded`: the per-request seat cap, runs in bookings and replies,
 //!   `AVAIL`'s cap, original requests granted a word at a time;
+//! - `maps`: many maps, `USE`, `MAPS`, `--map`, `--config`, maps on disk;
 //! - `durable`: `--data-dir` restarts, its errors, `kill -9` of the binary;
 //! - `shutdown`: the library handle and the binary's SIGTERM;
 //! - `properties`: proptest over the number reader, replies and framing;
@@ -35,6 +36,7 @@ mod fakes;
 mod framing;
 mod grace;
 mod limits;
+mod maps;
 mod original;
 mod processes;
 mod properties;

@@ -1,0 +1,379 @@
+//! [`Catalog`]: every map a server serves, by name, and the commands that
+//! choose among them (`USE`, `MAPS`).
+//!
+//! - `defs`: [`MapDef`] (`NAME=SPEC`), map names, the `default` rules;
+//! - `open`: a data directory holding many maps, replayed at start.
+//!
+//! Maps are independent: each [`Inventory`] has its own seats, tables and
+//! locks, and a connection holds the one it `USE`s, so a request never
+//! touches the catalog's table. The table is read only by `USE`, `MAPS`
+//! and the hold expiry.
+
+mod defs;
+mod open;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use seatlog::{Storage, Ticket};
+
+pub use defs::{MAX_MAP_NAME, MapDef, check_name, resolve_maps};
+
+use crate::durable::{Commit, DataError, DataOptions, Durable, Opened};
+use crate::inventory::{Answered, Inventory, MapState, Scratch};
+use crate::protocol::{CatalogCommand, MapLine, Reply, parse_catalog, quote};
+use crate::stats::Counters;
+
+/// Every map of a server.
+///
+/// # Examples
+///
+/// ```
+/// use seatnet::{Catalog, Counters, MapDef, Scratch};
+///
+/// let maps = [MapDef::numbered_default(100), "AB1=30x3-3".parse()?];
+/// let catalog = Catalog::new(&maps, 1024)?;
+/// let (mut current, mut out) = (None, Vec::new());
+/// let mut scratch = Scratch::default();
+/// catalog.respond(&mut current, b"USE AB1", &mut scratch, &Counters::default(), &mut out);
+/// assert_eq!(out, b"OK using AB1 spec=30x3-3 seats=180 free=180");
+/// # Ok::<(), String>(())
+/// ```
+#[derive(Debug)]
+pub struct Catalog {
+    /// Maps by name (sorted, for `MAPS`).
+    by_name: RwLock<BTreeMap<Box<str>, Inventory>>,
+    /// Maps by id (ids are dense from 0; `default` is 0).
+    by_id: RwLock<Vec<Inventory>>,
+    default: Inventory,
+    durable: Option<Arc<Durable>>,
+}
+
+/// Most maps one `MAPS` reply lists; `MAPS AFTER <name>` goes on.
+pub const MAPS_MAX_LISTED: usize = 1000;
+
+impl Catalog {
+    /// The maps `defs` (the first is `default`), in memory, with at most
+    /// `max_seats_per_request` seats per request.
+    ///
+    /// # Errors
+    ///
+    /// A message if the first map is not `default`, a name repeats, or a
+    /// map is too large for memory.
+    pub fn new(defs: &[MapDef], max_seats_per_request: u64) -> Result<Catalog, String> {
+        let maps = defs
+            .iter()
+            .enumerate()
+            .map(|(id, def)| {
+                let map = seatcore::SeatMap::new(def.spec().seats())
+                    .map_err(|e| format!("map '{}': {e}", def.name()))?;
+                Ok(MapState::new(
+                    id as u32,
+                    def.name(),
+                    def.spec().clone(),
+                    map,
+                ))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Catalog::assemble(maps, None, max_seats_per_request)
+    }
+
+    /// Opens (or creates) the data directory `dir` for the maps `defs`
+    /// (the first is `default`) and replays it. Maps on disk that `defs`
+    /// does not name are served too; maps of `defs` not yet on disk are
+    /// added (journaled).
+    ///
+    /// # Errors
+    ///
+    /// [`DataError`] saying what is wrong: the directory is in use, holds
+    /// one of the maps with another spec, is corrupt, or cannot be read
+    /// or written.
+    pub fn open(
+        defs: &[MapDef],
+        dir: impl AsRef<Path>,
+        options: DataOptions,
+    ) -> Result<(Catalog, Opened), DataError> {
+        let dir = dir.as_ref();
+        let storage = seatlog::DirStorage::new(dir).map_err(|e| {
+            DataError(format!(
+                "cannot use {} as a data directory: {e}",
+                dir.display()
+            ))
+        })?;
+        Catalog::open_in(defs, Arc::new(storage), options)
+    }
+
+    /// [`open`](Self::open) over any [`Storage`].
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open).
+    pub fn open_in(
+        defs: &[MapDef],
+        storage: Arc<dyn Storage>,
+        options: DataOptions,
+    ) -> Result<(Catalog, Opened), DataError> {
+        open::open(defs, storage, options)
+    }
+
+    /// A catalog of `maps` (in id order, `default` first).
+    fn assemble(
+        maps: Vec<MapState>,
+        durable: Option<Arc<Durable>>,
+        max_seats_per_request: u64,
+    ) -> Result<Catalog, String> {
+        let mut by_name = BTreeMap::new();
+        let mut by_id = Vec::with_capacity(maps.len());
+        for state in maps {
+            let mut inventory = Inventory::from_state(state, durable.clone());
+            inventory.set_max_seats_per_request(max_seats_per_request);
+            if by_name
+                .insert(inventory.name().into(), inventory.clone())
+                .is_some()
+            {
+                return Err(format!("map '{}' is defined twice", inventory.name()));
+            }
+            by_id.push(inventory);
+        }
+        let default = match by_id.first() {
+            Some(d) if d.name() == crate::inventory::DEFAULT_MAP => d.clone(),
+            _ => return Err("the first map must be 'default'".into()),
+        };
+        if let Some(d) = &durable {
+            *d.maps.write() = by_id.iter().map(|i| Arc::clone(i.state())).collect();
+        }
+        Ok(Catalog {
+            by_name: RwLock::new(by_name),
+            by_id: RwLock::new(by_id),
+            default,
+            durable,
+        })
+    }
+
+    /// Sets the per-request seat cap of every map.
+    pub(crate) fn set_max_seats_per_request(&mut self, max: u64) {
+        let mut by_id = self.by_id.write();
+        for map in by_id.iter_mut() {
+            map.set_max_seats_per_request(max);
+        }
+        self.default.set_max_seats_per_request(max);
+        let mut by_name = self.by_name.write();
+        for map in by_name.values_mut() {
+            map.set_max_seats_per_request(max);
+        }
+    }
+
+    /// The map every connection starts on.
+    #[must_use]
+    pub fn default_map(&self) -> &Inventory {
+        &self.default
+    }
+
+    /// The map named `name`.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<Inventory> {
+        self.by_name.read().get(name).cloned()
+    }
+
+    /// The map with journal id `id`.
+    #[must_use]
+    #[expect(dead_code, reason = "the hold commands use it (next step)")]
+    pub(crate) fn by_id(&self, id: u32) -> Option<Inventory> {
+        self.by_id.read().get(id as usize).cloned()
+    }
+
+    /// How many maps there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.by_id.read().len()
+    }
+
+    /// Whether there are no maps (never: `default` is always there).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every map, in id order.
+    #[must_use]
+    pub fn maps(&self) -> Vec<Inventory> {
+        self.by_id.read().clone()
+    }
+
+    /// Whether changes are journaled.
+    #[must_use]
+    pub fn is_durable(&self) -> bool {
+        self.durable.is_some()
+    }
+
+    /// Blocks until `ticket` (and every earlier change) is durable.
+    ///
+    /// # Errors
+    ///
+    /// [`seatlog::Fatal`] if the journal failed.
+    pub fn wait_durable(&self, ticket: Ticket) -> Result<(), seatlog::Fatal> {
+        self.default.wait_durable(ticket)
+    }
+
+    /// A snapshot of every map (see [`Inventory::snapshot`]).
+    ///
+    /// # Errors
+    ///
+    /// [`DataError`] if it cannot be written.
+    pub fn snapshot(&self) -> Result<Option<u64>, DataError> {
+        self.default.snapshot()
+    }
+
+    /// Answers one request on the connection whose map is `current`
+    /// (`None`: `default`): `USE` and `MAPS` here, everything else by the
+    /// map. `USE` changes `current`.
+    pub fn respond(
+        &self,
+        current: &mut Option<Inventory>,
+        line: &[u8],
+        scratch: &mut Scratch,
+        counters: &Counters,
+        out: &mut Vec<u8>,
+    ) -> Answered {
+        let map = current.as_ref().unwrap_or(&self.default);
+        let Some(command) = parse_catalog(line) else {
+            return map.respond(line, scratch, counters, out);
+        };
+        let reply_error = |out: &mut Vec<u8>, reply: Reply<'_>| {
+            reply.write_to(out);
+            Answered {
+                error: reply.is_error(),
+                close: false,
+                commit: Commit::None,
+            }
+        };
+        match command {
+            Err(e) => reply_error(out, Reply::BadRequest(&e)),
+            Ok(CatalogCommand::Use(name)) => match self.get(name) {
+                Some(map) => {
+                    let line = map_line(&map);
+                    let answered = reply_error(out, Reply::Using(&line));
+                    *current = (map.name() != crate::inventory::DEFAULT_MAP).then_some(map);
+                    answered
+                }
+                None => reply_error(out, Reply::UnknownMap(&quote(name))),
+            },
+            Ok(CatalogCommand::Maps(after)) => {
+                let by_name = self.by_name.read();
+                let total = by_name.len();
+                let listed: Vec<MapLine> = match after {
+                    Some(after) => by_name
+                        .range::<str, _>((
+                            std::ops::Bound::Excluded(after),
+                            std::ops::Bound::Unbounded,
+                        ))
+                        .take(MAPS_MAX_LISTED + 1)
+                        .map(|(_, m)| map_line(m))
+                        .collect(),
+                    None => by_name
+                        .values()
+                        .take(MAPS_MAX_LISTED + 1)
+                        .map(map_line)
+                        .collect(),
+                };
+                drop(by_name);
+                let more = listed.len() > MAPS_MAX_LISTED;
+                let listed = &listed[..listed.len().min(MAPS_MAX_LISTED)];
+                reply_error(
+                    out,
+                    Reply::Maps {
+                        total,
+                        listed,
+                        more,
+                    },
+                )
+            }
+        }
+    }
+}
+
+/// What `USE` and `MAPS` say of one map.
+fn map_line(map: &Inventory) -> MapLine {
+    MapLine {
+        name: map.name().into(),
+        spec: map.spec().to_string(),
+        seats: map.map().capacity(),
+        free: map.map().free_count(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(catalog: &Catalog, current: &mut Option<Inventory>, line: &str) -> String {
+        let mut out = Vec::new();
+        catalog.respond(
+            current,
+            line.as_bytes(),
+            &mut Scratch::default(),
+            &Counters::default(),
+            &mut out,
+        );
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn use_and_maps() {
+        let defs =
+            resolve_maps(10, &["B=20".parse().unwrap(), "A=2x2-2".parse().unwrap()]).unwrap();
+        let catalog = Catalog::new(&defs, 1024).unwrap();
+        let mut current = None;
+        assert_eq!(
+            ask(&catalog, &mut current, "1,2"),
+            "Reservados: [1, 2] | Indisponíveis/Inválidos: []"
+        );
+        assert_eq!(
+            ask(&catalog, &mut current, "MAPS"),
+            "OK maps=3 A:2x2-2:8:8 B:20:20:20 default:10:10:8"
+        );
+        assert_eq!(
+            ask(&catalog, &mut current, "use B"),
+            "OK using B spec=20 seats=20 free=20"
+        );
+        assert_eq!(
+            ask(&catalog, &mut current, "1,2,3"),
+            "Reservados: [1, 2, 3] | Indisponíveis/Inválidos: []"
+        );
+        assert_eq!(
+            ask(&catalog, &mut current, "MAPS AFTER A"),
+            "OK maps=3 B:20:20:17 default:10:10:8"
+        );
+        assert_eq!(
+            ask(&catalog, &mut current, "USE nope"),
+            "ERR unknown-map: nope (MAPS lists the maps)"
+        );
+        assert!(ask(&catalog, &mut current, "USE").starts_with("ERR bad-request: missing"));
+        assert!(ask(&catalog, &mut current, "MAPS x y").starts_with("ERR bad-request"));
+        // Still on B after the errors; back to default.
+        assert!(ask(&catalog, &mut current, "AVAIL").starts_with("OK free=17 total=20"));
+        ask(&catalog, &mut current, "USE default");
+        assert!(current.is_none());
+        assert!(ask(&catalog, &mut current, "AVAIL").starts_with("OK free=8 total=10"));
+    }
+
+    #[test]
+    fn maps_lists_a_bounded_page() {
+        let defs: Vec<MapDef> = (0..MAPS_MAX_LISTED + 5)
+            .map(|i| format!("m{i:05}=1").parse().unwrap())
+            .collect();
+        let catalog = Catalog::new(&resolve_maps(100, &defs).unwrap(), 1024).unwrap();
+        let reply = ask(&catalog, &mut None, "MAPS");
+        assert!(
+            reply.starts_with("OK maps=1006 more=yes "),
+            "{}",
+            &reply[..40]
+        );
+        assert_eq!(reply.matches(':').count(), 3 * MAPS_MAX_LISTED);
+        let last = reply.rsplit(' ').next().unwrap().split(':').next().unwrap();
+        let rest = ask(&catalog, &mut None, &format!("MAPS AFTER {last}"));
+        assert_eq!(rest.matches(':').count(), 3 * 6, "{rest}");
+    }
+}

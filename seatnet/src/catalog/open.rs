@@ -1,0 +1,267 @@
+//! Opening a data directory of many maps: the newest snapshot (every map
+//! it holds), then every later record (changes, and definitions of maps
+//! added since), then the maps the command line adds.
+//!
+//! The directory's descriptor (`META`) describes the `default` map as
+//! earlier builds wrote it (`seats=100`; a cabin default is
+//! `default=30x3-3`), so a directory of one map from before maps had names
+//! opens as the `default` map. Every other map is defined by a journal
+//! record (and then carried by each snapshot).
+
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+use seatcore::SeatMap;
+use seatlog::{Journal, Options, Storage};
+use seatplan::MapSpec;
+
+use super::{Catalog, MapDef};
+use crate::BookingRef;
+use crate::durable::record::{Change, ChangeRecord};
+use crate::durable::state::{self, MapStateData};
+use crate::durable::{DataError, DataOptions, Durable, Opened};
+use crate::inventory::{DEFAULT_MAP, Hold, MapState, now_ms};
+
+/// What `META` says for a default map of `spec`.
+fn descriptor(spec: &MapSpec) -> String {
+    match spec {
+        MapSpec::Numbered { seats } => format!("seats={seats}"),
+        cabin => format!("{DEFAULT_MAP}={cabin}"),
+    }
+}
+
+pub(super) fn open(
+    defs: &[MapDef],
+    storage: Arc<dyn Storage>,
+    options: DataOptions,
+) -> Result<(Catalog, Opened), DataError> {
+    let default = defs
+        .first()
+        .filter(|d| d.name() == DEFAULT_MAP)
+        .ok_or_else(|| DataError("the first map must be 'default'".into()))?;
+    let mut journal_options = Options::new(descriptor(default.spec()));
+    journal_options.sync = options.fsync;
+    journal_options.segment_size = options.segment_size;
+    journal_options.max_record_size = options.max_record_size;
+    let dir = storage.describe();
+    let (journal, recovered) = Journal::open_in(storage, journal_options).map_err(|e| match e {
+        seatlog::Error::MetaMismatch { on_disk, .. } => match default.spec() {
+            MapSpec::Numbered { seats } => DataError(format!(
+                "data directory {dir} holds a map of \"{on_disk}\", but --seats is {seats}; start with --seats matching it or use another directory"
+            )),
+            spec => DataError(format!(
+                "data directory {dir} holds a map of \"{on_disk}\", but --map {DEFAULT_MAP}={spec} says otherwise; start with the default map it holds or use another directory"
+            )),
+        },
+        e => DataError(e.to_string()),
+    })?;
+    let mut opened = Opened {
+        warnings: recovered.warnings,
+        ..Opened::default()
+    };
+    if let Some(t) = &recovered.torn_tail {
+        opened.warnings.push(format!("dropped a torn tail: {t:?}"));
+    }
+    // Built once: from the snapshot when there is one, else `default`
+    // alone, empty.
+    let mut maps = match &recovered.snapshot {
+        Some(snapshot) => {
+            let capacity = |spec: Option<&str>| match spec {
+                None => Ok(default.spec().seats()),
+                Some(text) => parse_spec(text).map(|s| s.seats()),
+            };
+            let decoded = state::decode(&snapshot.bytes, capacity).map_err(|e| {
+                DataError(format!(
+                    "data directory {dir}: snapshot at seq {} cannot be read: {e}",
+                    snapshot.seq
+                ))
+            })?;
+            opened.snapshot_seq = Some(snapshot.seq);
+            let mut maps = Vec::with_capacity(decoded.len());
+            for (i, data) in decoded.into_iter().enumerate() {
+                if data.id as usize != i {
+                    return Err(DataError(format!(
+                        "data directory {dir}: snapshot at seq {} lists map id {} where {i} belongs",
+                        snapshot.seq, data.id
+                    )));
+                }
+                maps.push(restore(data, default.spec())?);
+            }
+            maps
+        }
+        None => vec![MapState::new(
+            0,
+            DEFAULT_MAP,
+            default.spec().clone(),
+            SeatMap::new(default.spec().seats()).map_err(|e| DataError(e.to_string()))?,
+        )],
+    };
+    for record in &recovered.records {
+        let at = |e: String| {
+            DataError(format!(
+                "data directory {dir}: record {} cannot be read: {e}",
+                record.seq
+            ))
+        };
+        let capacity = maps
+            .get(record.map as usize)
+            .map_or(0, |m| m.map.capacity());
+        let change = ChangeRecord::decode(&record.payload, capacity).map_err(at)?;
+        if let Some((name, spec)) = &change.define {
+            if record.map as usize != maps.len() {
+                return Err(at(format!(
+                    "defines map '{name}' as id {}, but the next id is {}",
+                    record.map,
+                    maps.len()
+                )));
+            }
+            let spec = parse_spec(spec).map_err(at)?;
+            let map = SeatMap::new(spec.seats()).map_err(|e| at(e.to_string()))?;
+            maps.push(MapState::new(record.map, name, spec, map));
+            continue;
+        }
+        let state = maps
+            .get_mut(record.map as usize)
+            .ok_or_else(|| at(format!("names map id {}, which is not defined", record.map)))?;
+        replay(state, record.seq, record.time_ms, change);
+    }
+    opened.records = recovered.records.len();
+    // The command line against the directory: same spec, or added.
+    for def in defs {
+        match maps.iter().find(|m| &*m.name == def.name()) {
+            Some(m) if &m.spec == def.spec() => {}
+            Some(m) => {
+                return Err(DataError(format!(
+                    "data directory {dir} holds map '{}' as {}, but the command line says {def}; give the spec it holds or another name",
+                    m.name, m.spec
+                )));
+            }
+            None => {
+                let id = maps.len() as u32;
+                let spec = def.spec().to_string();
+                let ticket = journal
+                    .append(id, now_ms(), |_| {
+                        Change {
+                            define: Some((def.name(), &spec)),
+                            ..Change::default()
+                        }
+                        .encode()
+                    })
+                    .map_err(|e| DataError(format!("cannot add map '{}': {e}", def.name())))?;
+                journal
+                    .wait_durable(ticket)
+                    .map_err(|e| DataError(format!("cannot add map '{}': {e}", def.name())))?;
+                let map = SeatMap::new(def.spec().seats())
+                    .map_err(|e| DataError(format!("map '{}': {e}", def.name())))?;
+                maps.push(MapState::new(id, def.name(), def.spec().clone(), map));
+            }
+        }
+    }
+    let durable = Arc::new(Durable {
+        journal,
+        snapshot_every: options.snapshot_every,
+        last_snapshot: Mutex::new(opened.snapshot_seq.unwrap_or(0)),
+        maps: RwLock::new(Vec::new()),
+    });
+    let catalog = Catalog::assemble(
+        maps,
+        Some(durable),
+        crate::Config::DEFAULT_MAX_SEATS_PER_REQUEST,
+    )
+    .map_err(DataError)?;
+    Ok((catalog, opened))
+}
+
+fn parse_spec(text: &str) -> Result<MapSpec, String> {
+    text.parse::<MapSpec>()
+        .map_err(|e| format!("map spec '{text}': {e}"))
+}
+
+/// One map from a snapshot (`default_spec` for the map of a one-map
+/// snapshot, which did not record its spec).
+fn restore(data: MapStateData, default_spec: &MapSpec) -> Result<MapState, DataError> {
+    let spec = match &data.spec {
+        Some(text) => parse_spec(text).map_err(DataError)?,
+        None => default_spec.clone(),
+    };
+    let map = SeatMap::from_snapshot(&data.map).map_err(|e| DataError(e.to_string()))?;
+    let state = MapState::new(data.id, &data.name, spec, map);
+    for (reference, held) in data.bookings {
+        state
+            .bookings
+            .insert_as(BookingRef::from_raw(reference), held);
+    }
+    {
+        let mut holds = state.holds.lock();
+        for h in data.holds {
+            holds.open.insert(
+                BookingRef::from_raw(h.reference),
+                Hold {
+                    runs: h.runs,
+                    expires_ms: h.expires_ms,
+                    placed_ms: h.placed_ms,
+                },
+            );
+        }
+        for (reference, at) in data.expired {
+            holds.note_expired(BookingRef::from_raw(reference), at);
+        }
+    }
+    {
+        let mut ids = state.ids.lock();
+        for (id, e) in data.ids {
+            ids.insert(&id, &e.reply, e.time_ms, e.seq);
+        }
+    }
+    Ok(state)
+}
+
+/// Applies one replayed record to its map (idempotent: replaying it over a
+/// state that already has it changes nothing).
+fn replay(state: &mut MapState, seq: u64, time_ms: u64, change: ChangeRecord) {
+    for run in &change.granted {
+        // In range: decode checked every run against the seat count.
+        let _ = state.map.set_range_mut(run.clone(), true);
+    }
+    let mut holds = state.holds.lock();
+    if let Some(h) = change.hold {
+        holds.open.insert(
+            BookingRef::from_raw(h.reference),
+            Hold {
+                runs: change.granted.clone(),
+                expires_ms: h.expires_ms,
+                placed_ms: h.placed_ms,
+            },
+        );
+    } else if let Some(reference) = change.booking {
+        state
+            .bookings
+            .insert_as(BookingRef::from_raw(reference), change.granted);
+    }
+    if let Some((reference, held)) = change.released {
+        let reference = BookingRef::from_raw(reference);
+        state.bookings.remove(reference);
+        holds.open.remove(&reference);
+        if change.expired {
+            holds.note_expired(reference, time_ms);
+        }
+        for run in held {
+            let _ = state.map.set_range_mut(run, false);
+        }
+    }
+    if let Some(reference) = change.confirm {
+        let reference = BookingRef::from_raw(reference);
+        if let Some(hold) = holds.open.remove(&reference) {
+            state.bookings.insert_as(reference, hold.runs);
+        }
+    }
+    if let Some((reference, expires_ms)) = change.extend {
+        if let Some(hold) = holds.open.get_mut(&BookingRef::from_raw(reference)) {
+            hold.expires_ms = expires_ms;
+        }
+    }
+    drop(holds);
+    if let Some((id, reply)) = change.id {
+        state.ids.lock().insert(&id, &reply, time_ms, seq);
+    }
+}

@@ -1,0 +1,305 @@
+//! Many maps in one server: `--map`, `--config`, `USE`, `MAPS`, maps that
+//! never block one another, and a data directory of many maps across
+//! restarts.
+
+use seatnet::{Config, DataOptions, MapDef, Server};
+
+use crate::processes::ServerProcess;
+use crate::support::{TestServer, reference};
+
+/// A unique, empty directory under the system temp dir, removed on drop.
+pub(crate) struct TempDir(pub(crate) std::path::PathBuf);
+
+impl TempDir {
+    pub(crate) fn new(tag: &str) -> TempDir {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        // Relaxed: only uniqueness of the number matters.
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("seatnet-maps-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub(crate) fn defs(list: &[&str]) -> Vec<MapDef> {
+    list.iter().map(|d| d.parse().unwrap()).collect()
+}
+
+pub(crate) fn maps_config(list: &[&str]) -> Config {
+    Config {
+        threads: 4,
+        maps: defs(list),
+        ..Config::default()
+    }
+}
+
+pub(crate) fn durable_maps(dir: &TempDir, list: &[&str]) -> Config {
+    Config {
+        data_dir: Some(dir.0.clone()),
+        data: DataOptions {
+            segment_size: 2 << 20,
+            ..DataOptions::default()
+        },
+        ..maps_config(list)
+    }
+}
+
+#[test]
+fn use_and_maps_over_tcp_and_a_connection_without_use_is_on_default() {
+    let server = TestServer::start(maps_config(&["SHOW1=50", "AB123=30x3-3"]));
+    let mut original = server.original_client();
+    assert_eq!(
+        original.ask("1,2"),
+        "Reservados: [1, 2] | Indisponíveis/Inválidos: []"
+    );
+    let mut c = server.line_client();
+    assert_eq!(
+        c.ask("MAPS"),
+        "OK maps=3 AB123:30x3-3:180:180 SHOW1:50:50:50 default:100:100:98"
+    );
+    assert_eq!(
+        c.ask("USE SHOW1"),
+        "OK using SHOW1 spec=50 seats=50 free=50"
+    );
+    assert_eq!(
+        c.ask("1,2,3"),
+        "Reservados: [1, 2, 3] | Indisponíveis/Inválidos: []"
+    );
+    let booked = c.ask("ALL 10,11");
+    let r = reference(&booked);
+    assert!(c.ask("AVAIL").starts_with("OK free=45 total=50"));
+    // Another connection on default does not see SHOW1's seats or bookings.
+    let mut d = server.line_client();
+    assert!(d.ask("AVAIL").starts_with("OK free=98 total=100"));
+    assert_eq!(
+        d.ask(&format!("SHOW {r}")),
+        format!("ERR unknown-booking: {r}")
+    );
+    assert_eq!(
+        original.ask("3"),
+        "Reservados: [3] | Indisponíveis/Inválidos: []"
+    );
+    assert_eq!(c.ask(&format!("SHOW {r}")), "OK booked seats=10-11");
+    assert_eq!(
+        c.ask("USE nope"),
+        "ERR unknown-map: nope (MAPS lists the maps)"
+    );
+    assert_eq!(
+        c.ask("USE default"),
+        "OK using default spec=100 seats=100 free=97"
+    );
+    assert_eq!(
+        c.ask(&format!("CANCEL {r}")),
+        format!("ERR unknown-booking: {r}")
+    );
+}
+
+#[test]
+fn request_ids_are_per_map() {
+    let server = TestServer::start(maps_config(&["S=20"]));
+    let mut c = server.line_client();
+    let first = c.ask("ANY 2 id=same");
+    assert_eq!(c.ask("ANY 2 id=same"), first, "a retry on one map");
+    c.ask("USE S");
+    let other = c.ask("ANY 2 id=same");
+    assert!(other.starts_with("OK "), "{other}");
+    assert_ne!(reference(&other), reference(&first), "a new change on S");
+    assert!(c.ask("AVAIL").starts_with("OK free=18 total=20"));
+}
+
+#[test]
+fn bad_maps_are_clear_errors() {
+    for (maps, seats, wanted) in [
+        (vec!["default=20"], 50, "--seats 50"),
+        (vec!["A=10", "A=20"], 100, "twice"),
+    ] {
+        let err = Server::bind(Config {
+            port: 0,
+            seats,
+            ..maps_config(&maps)
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains(wanted), "{err}");
+    }
+    for bad in [
+        "bad name=10",
+        "A=30x3-0",
+        "A",
+        "A=0",
+        &format!("{}=1", "n".repeat(33)),
+    ] {
+        assert!(bad.parse::<MapDef>().is_err(), "{bad}");
+    }
+    // The binary: both --seats and --map default, a bad --map.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seatnet-server"))
+        .args(["--port", "0", "--seats", "5", "--map", "default=10"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--seats 5 and a map named default"), "{err}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seatnet-server"))
+        .args(["--port", "0", "--map", "x y=10"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a map name"));
+}
+
+#[test]
+fn the_binary_takes_maps_from_the_command_line_and_a_config_file() {
+    let dir = TempDir::new("config");
+    let file = dir.0.join("seatnet.toml");
+    std::fs::write(
+        &file,
+        "threads = 2\nseats = 30\n[maps]\nAB = \"2x2-2\"\nS = \"40\"\n",
+    )
+    .unwrap();
+    let server = ServerProcess::start(&[
+        "--config",
+        file.to_str().unwrap(),
+        "--map",
+        "S=60",
+        "--map",
+        "T=5",
+    ]);
+    assert!(
+        server
+            .first_line
+            .contains("(30 seats in map default, 4 maps, 2 workers"),
+        "{}",
+        server.first_line
+    );
+    let mut c = crate::support::LineClient::connect(server.addr);
+    assert_eq!(
+        c.ask("MAPS"),
+        "OK maps=4 AB:2x2-2:8:8 S:60:60:60 T:5:5:5 default:30:30:30"
+    );
+    std::fs::write(&file, "[maps]\ndefault = \"9\"\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seatnet-server"))
+        .args([
+            "--port",
+            "0",
+            "--seats",
+            "7",
+            "--config",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    std::fs::write(&file, "prot = 5\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_seatnet-server"))
+        .args(["--port", "0", "--config", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("prot"));
+}
+
+#[test]
+fn traffic_on_one_map_never_waits_for_another() {
+    // One connection holds a request of map A half-sent (no newline yet:
+    // the poller holds it, no worker, no lock); every other map answers.
+    let list: Vec<String> = (0..20).map(|i| format!("M{i}=64")).collect();
+    let list: Vec<&str> = list.iter().map(String::as_str).collect();
+    let server = TestServer::start(maps_config(&list));
+    let mut stalled = server.line_client();
+    stalled.ask("USE M0");
+    stalled.send(b"BOOK 1,2");
+    let clients: Vec<_> = (1..20)
+        .map(|i| {
+            let addr = server.addr;
+            std::thread::spawn(move || {
+                let mut c = crate::support::LineClient::connect(addr);
+                c.ask(&format!("USE M{i}"));
+                (0..16)
+                    .map(|k| c.ask(&format!("ALL {}", 4 * k + 1)))
+                    .filter(|r| r.starts_with("OK "))
+                    .count()
+            })
+        })
+        .collect();
+    for c in clients {
+        assert_eq!(c.join().unwrap(), 16);
+    }
+    stalled.send(b",3\n");
+    assert!(stalled.line().ends_with("reserved=1,2,3 taken=- invalid=-"));
+}
+
+#[test]
+fn a_data_directory_keeps_every_map_and_refuses_another_spec() {
+    let dir = TempDir::new("durable");
+    let mut server = TestServer::start(durable_maps(&dir, &["S=20", "AB=3x2-2"]));
+    let mut c = server.line_client();
+    c.ask("USE S");
+    let s_booking = c.ask("ALL 5,6 id=k1");
+    assert_eq!(c.ask("1"), "Reservados: [1] | Indisponíveis/Inválidos: []");
+    let mut d = server.line_client();
+    let default_booking = d.ask("BOOK 7");
+    server.shutdown().unwrap();
+    drop(server);
+
+    // Restart with S again and a new map T; AB is not named but kept.
+    let server = TestServer::start(durable_maps(&dir, &["S=20", "T=9"]));
+    let mut c = server.line_client();
+    assert_eq!(
+        c.ask("MAPS"),
+        "OK maps=4 AB:3x2-2:12:12 S:20:20:17 T:9:9:9 default:100:100:99"
+    );
+    c.ask("USE S");
+    assert_eq!(
+        c.ask("ALL 5,6 id=k1"),
+        s_booking,
+        "the id is remembered on S"
+    );
+    assert_eq!(
+        c.ask(&format!("SHOW {}", reference(&s_booking))),
+        "OK booked seats=5-6"
+    );
+    c.ask("USE default");
+    assert_eq!(
+        c.ask(&format!("SHOW {}", reference(&default_booking))),
+        "OK booked seats=7"
+    );
+    c.ask("USE T");
+    let t_booking = c.ask("ANY 3");
+    drop(c);
+    drop(server);
+
+    // A crash-free restart replays T's records (snapshot or journal).
+    let server = TestServer::start(durable_maps(&dir, &[]));
+    let mut c = server.line_client();
+    c.ask("USE T");
+    assert!(
+        c.ask(&format!("SHOW {}", reference(&t_booking)))
+            .starts_with("OK booked seats=")
+    );
+    drop(c);
+    drop(server);
+
+    let err = Server::bind(Config {
+        port: 0,
+        ..durable_maps(&dir, &["S=21"])
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("holds map 'S' as 20, but the command line says S=21"),
+        "{err}"
+    );
+    let err = Server::bind(Config {
+        port: 0,
+        ..durable_maps(&dir, &["default=2x2-2"])
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("\"seats=100\""), "{err}");
+}
