@@ -538,10 +538,6 @@ mod tests {
     }
 
     #[test]
-    #[expect(
-        clippy::single_range_in_vec_init,
-        reason = "a list of one run is a case to test"
-    )]
     fn run_lists_split_at_row_ends_and_round_trip() {
         let map = spec("3x2-2");
         assert_eq!(map.runs(&[0..12]).to_string(), "1A-1D,2A-2D,3A-3D");
