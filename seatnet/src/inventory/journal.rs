@@ -204,7 +204,7 @@ impl Inventory {
         // `Durable::grants`).
         let _grants = self.durable.as_ref().map(|_| self.state.grants.read());
         let reply = self.execute(command, scratch, counters);
-        reply.write_to(out);
+        reply.write_on(out, &self.state.spec);
         let error = reply.is_error();
         let (granted, booking) = match reply {
             Reply::Original { numbers, outcomes } => {
@@ -218,6 +218,11 @@ impl Inventory {
             Reply::Seats {
                 reference,
                 seats: SeatList::Runs(runs),
+            }
+            | Reply::Together {
+                reference,
+                seats: SeatList::Runs(runs),
+                ..
             } => (runs.to_vec(), Some(reference)),
             _ => return Logged::unchanged(error),
         };
@@ -269,7 +274,7 @@ impl Inventory {
                 }
                 runs::release_runs(&self.state.map, &granted);
                 out.truncate(start);
-                Reply::DiskFull(&refusal(&e)).write_to(out);
+                Reply::DiskFull(&refusal(&e)).write_on(out, &self.state.spec);
                 Logged::unchanged(true)
             }
         }
@@ -291,7 +296,7 @@ impl Inventory {
         let mut unknown = |out: &mut Vec<u8>| {
             out.truncate(start);
             *scratch.text = quote(text);
-            Reply::UnknownBooking(scratch.text).write_to(out);
+            Reply::UnknownBooking(scratch.text).write_on(out, &self.state.spec);
             Logged::unchanged(true)
         };
         let Some((reference, held)) = found else {
@@ -301,7 +306,7 @@ impl Inventory {
             reference,
             seats: SeatList::Runs(&held),
         }
-        .write_to(out);
+        .write_on(out, &self.state.spec);
         let now = now_ms();
         let Some(d) = &self.durable else {
             // Memory only, with an id: as without one.
@@ -360,7 +365,7 @@ impl Inventory {
                     self.state.bookings.insert_as(reference, held);
                 }
                 out.truncate(start);
-                Reply::DiskFull(&refusal(&e)).write_to(out);
+                Reply::DiskFull(&refusal(&e)).write_on(out, &self.state.spec);
                 Logged::unchanged(true)
             }
         }

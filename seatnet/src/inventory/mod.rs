@@ -24,6 +24,10 @@ use holds::Holds;
 pub(crate) use journal::now_ms;
 pub use respond::{Answered, Scratch};
 
+/// How often TOGETHER on a cabin chooses again when its choice was taken
+/// by others before it could claim it.
+pub(crate) const TOGETHER_TRIES: usize = 8;
+
 /// The name of the map every connection starts on.
 pub const DEFAULT_MAP: &str = "default";
 
@@ -342,6 +346,19 @@ impl Inventory {
     }
 
     fn together<'a>(&'a self, n: u64, out: ExecScratch<'a>) -> Reply<'a> {
+        if let Some(cabin) = self.state.spec.cabin() {
+            return match self.claim_together(cabin, n, out.seats) {
+                Ok((held, split)) => {
+                    out.runs.clone_from(&held);
+                    Reply::Together {
+                        reference: self.state.bookings.insert(held),
+                        seats: SeatList::Runs(out.runs),
+                        split,
+                    }
+                }
+                Err(reply) => reply,
+            };
+        }
         match self.state.map.reserve_adjacent(n) {
             Ok(run) => self.booked(vec![run], out.runs),
             Err(e) => Reply::NotEnoughTogether {
@@ -349,6 +366,45 @@ impl Inventory {
                 free: free_of(e),
             },
         }
+    }
+
+    /// TOGETHER on a cabin: seatplan's choice (fewest rows, no orphan,
+    /// adjacent rows, front-most, leftmost) on a snapshot of the seats,
+    /// claimed all or nothing; if others took a chosen seat meanwhile, a
+    /// new choice, at most [`TOGETHER_TRIES`] times. Returns the runs
+    /// claimed and the rows they span.
+    pub(crate) fn claim_together(
+        &self,
+        cabin: &seatplan::Cabin,
+        n: u64,
+        seats: &mut Vec<u64>,
+    ) -> Result<(Held, u32), Reply<'static>> {
+        if n > seatplan::MAX_PARTY {
+            return Err(Reply::TooManySeats {
+                verb: "TOGETHER",
+                asked: n,
+                max: seatplan::MAX_PARTY,
+            });
+        }
+        for _ in 0..TOGETHER_TRIES {
+            let snapshot = self.state.map.snapshot();
+            let free = |seat| snapshot.is_reserved(seat) == Ok(false);
+            let Some(choice) = seatplan::choose_together(cabin, free, n) else {
+                return Err(Reply::NotEnoughTogether {
+                    requested: n,
+                    free: snapshot.free_count(),
+                });
+            };
+            seats.clear();
+            seats.extend(choice.seats());
+            match self.state.map.reserve_all(seats) {
+                Ok(()) => return Ok((choice.runs().to_vec(), choice.split())),
+                // Someone took one of them since the snapshot: choose again.
+                Err(AllOrNothingError::Conflict { .. }) => {}
+                Err(_) => break,
+            }
+        }
+        Err(Reply::Contended("TOGETHER"))
     }
 
     /// Records a booking of `held` and says `OK <ref> seats=<runs>`.

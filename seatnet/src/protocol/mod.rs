@@ -24,6 +24,7 @@ pub use nd_table::ND_UNICODE_VERSION;
 pub use number::{Number, is_int_space, is_python_space};
 pub use parse::{
     CatalogCommand, Command, MAX_ID_LEN, ParseError, parse, parse_catalog, parse_request,
+    parse_request_on,
 };
 pub use reply::{AVAIL_MAX_RANGES, MapLine, Reply, SeatList, SeatOutcome, StatsSnapshot};
 

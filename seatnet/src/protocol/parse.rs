@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use seatplan::MapSpec;
+
 use super::number::{Number, is_int_space, is_python_space};
 
 /// One request, parsed. List commands borrow their numbers from the scratch
@@ -161,6 +163,39 @@ pub fn parse_request<'a>(
     line: &'a [u8],
     numbers: &'a mut Vec<Number>,
 ) -> Result<(Command<'a>, Option<&'a str>), ParseError> {
+    parse_request_on(line, numbers, &MapSpec::DEFAULT)
+}
+
+/// [`parse_request`] for a map of `spec`: on a numbered map exactly that;
+/// on a cabin, seat lists are labels (`12A`, any letter case) and runs
+/// within a row (`12A-12C`), and a piece that names no seat of the cabin
+/// (`12Z`, `0A`, `31A` on 30 rows, a bare `5`) is kept as
+/// [`Number::Text`]: an invalid seat, reported like an out-of-range
+/// number.
+///
+/// # Errors
+///
+/// As [`parse_request`].
+///
+/// # Examples
+///
+/// ```
+/// use seatnet::MapSpec;
+/// use seatnet::protocol::{Command, Number, parse_request_on};
+///
+/// let cabin: MapSpec = "30x3-3".parse().unwrap();
+/// let mut scratch = Vec::new();
+/// let (command, _) = parse_request_on(b"ALL 12a-12C,31A", &mut scratch, &cabin).unwrap();
+/// assert_eq!(
+///     command,
+///     Command::All(&[Number::seat(66), Number::seat(67), Number::seat(68), Number::Text("31A".into())])
+/// );
+/// ```
+pub fn parse_request_on<'a>(
+    line: &'a [u8],
+    numbers: &'a mut Vec<Number>,
+    spec: &MapSpec,
+) -> Result<(Command<'a>, Option<&'a str>), ParseError> {
     let text = checked_text(line)?;
     let text = text.trim_matches(is_python_space);
     if text.is_empty() {
@@ -177,13 +212,13 @@ pub fn parse_request<'a>(
             } else {
                 (rest, None)
             };
-            return Ok((verb.command(rest, numbers)?, id));
+            return Ok((verb.command(rest, numbers, spec)?, id));
         }
         if !rest.is_empty() && word.bytes().all(|b| b.is_ascii_alphabetic()) {
             return Err(ParseError::UnknownCommand(quote(word)));
         }
     }
-    Ok((Command::Original(list(text, numbers)?), None))
+    Ok((Command::Original(list(text, numbers, spec)?), None))
 }
 
 /// A command about the catalog of maps rather than one map: answered by
@@ -336,10 +371,11 @@ impl Verb {
         self,
         rest: &'a str,
         numbers: &'a mut Vec<Number>,
+        spec: &MapSpec,
     ) -> Result<Command<'a>, ParseError> {
         Ok(match self {
-            Verb::Book => Command::Book(list(required(rest, "BOOK 5,10,22")?, numbers)?),
-            Verb::All => Command::All(list(required(rest, "ALL 5,10,22")?, numbers)?),
+            Verb::Book => Command::Book(list(required(rest, "BOOK 5,10,22")?, numbers, spec)?),
+            Verb::All => Command::All(list(required(rest, "ALL 5,10,22")?, numbers, spec)?),
             Verb::Any => Command::Any(count("ANY", required(rest, "ANY 3")?)?),
             Verb::Together => Command::Together(count("TOGETHER", required(rest, "TOGETHER 3")?)?),
             Verb::Cancel => Command::Cancel(required(rest, "CANCEL <booking reference>")?),
@@ -373,9 +409,17 @@ fn bare<'a>(
 }
 
 /// The original list: numbers separated by commas, each read like `int()`
-/// (the caller has already stripped the whole text like `str.strip()`).
-fn list<'a>(text: &str, numbers: &'a mut Vec<Number>) -> Result<&'a [Number], ParseError> {
+/// (the caller has already stripped the whole text like `str.strip()`);
+/// on a cabin, labels and runs of labels (see [`parse_request_on`]).
+fn list<'a>(
+    text: &str,
+    numbers: &'a mut Vec<Number>,
+    spec: &MapSpec,
+) -> Result<&'a [Number], ParseError> {
     numbers.clear();
+    if spec.cabin().is_some() {
+        return labels(text, numbers, spec);
+    }
     for piece in text.split(',') {
         let trimmed = piece.trim_matches(is_int_space);
         if trimmed.is_empty() {
@@ -384,6 +428,30 @@ fn list<'a>(text: &str, numbers: &'a mut Vec<Number>) -> Result<&'a [Number], Pa
         match Number::parse(piece) {
             Some(n) => numbers.push(n),
             None => return Err(ParseError::NotANumber(quote(trimmed))),
+        }
+    }
+    Ok(numbers)
+}
+
+/// Most seats one run of labels may name (a row is at most 25 seats).
+const MAX_RUN: u64 = 64;
+
+/// A cabin's list: labels and runs within a row, comma-separated.
+fn labels<'a>(
+    text: &str,
+    numbers: &'a mut Vec<Number>,
+    spec: &MapSpec,
+) -> Result<&'a [Number], ParseError> {
+    for piece in text.split(',') {
+        let trimmed = piece.trim_matches(is_python_space);
+        if trimmed.is_empty() {
+            return Err(ParseError::EmptyPiece);
+        }
+        match spec.parse_run(trimmed) {
+            Ok(run) if run.end - run.start <= MAX_RUN => {
+                numbers.extend(run.map(Number::seat));
+            }
+            _ => numbers.push(Number::Text(trimmed.into())),
         }
     }
     Ok(numbers)

@@ -10,8 +10,9 @@ use std::ops::Range;
 use seatcore::SeatMap;
 
 use super::number::{Number, push_u64};
-use super::parse::ParseError;
+use super::parse::{ParseError, quote};
 use crate::reference::BookingRef;
+use seatplan::MapSpec;
 
 /// At most this many ranges are listed by `AVAIL`, so its line stays
 /// bounded however fragmented the map is.
@@ -110,6 +111,19 @@ pub enum Reply<'a> {
         /// Its seats.
         seats: SeatList<'a>,
     },
+    /// `TOGETHER` on a cabin: `OK <ref> seats=..`, then ` split=K` when
+    /// the party sits in K > 1 rows.
+    Together {
+        /// The new booking.
+        reference: BookingRef,
+        /// Its seats.
+        seats: SeatList<'a>,
+        /// Rows the party is split over.
+        split: u32,
+    },
+    /// A search (`TOGETHER` on a cabin) kept finding its choice taken by
+    /// others before it could claim it: `ERR contended: ..`.
+    Contended(&'static str),
     /// `CANCEL` succeeded: `OK cancelled <ref> seats=..`.
     Cancelled {
         /// The booking given back.
@@ -197,6 +211,7 @@ impl Reply<'_> {
             Reply::Original { .. }
                 | Reply::Booked { .. }
                 | Reply::Seats { .. }
+                | Reply::Together { .. }
                 | Reply::Cancelled { .. }
                 | Reply::Booking(_)
                 | Reply::Avail(_)
@@ -221,12 +236,34 @@ impl Reply<'_> {
     /// assert_eq!(out, "Reservados: [5] | Indisponíveis/Inválidos: [22]".as_bytes());
     /// ```
     pub fn write_to(&self, out: &mut Vec<u8>) {
+        self.write_on(out, &MapSpec::DEFAULT);
+    }
+
+    /// Appends the reply as said on a map of `spec`: seats as numbers on a
+    /// numbered map (exactly as [`write_to`](Self::write_to)), as labels
+    /// (`12A`, runs `12A-12C`) on a cabin, and the original reply's lists
+    /// as Python prints lists of strings (`['12A', '12B']`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use seatnet::MapSpec;
+    /// use seatnet::protocol::{Number, Reply, SeatOutcome::*};
+    ///
+    /// let cabin: MapSpec = "30x3-3".parse().unwrap();
+    /// let numbers = [Number::seat(66), Number::Text("12Z".into())];
+    /// let mut out = Vec::new();
+    /// Reply::Original { numbers: &numbers, outcomes: &[Reserved, Invalid] }.write_on(&mut out, &cabin);
+    /// assert_eq!(out, "Reservados: ['12A'] | Indisponíveis/Inválidos: ['12Z']".as_bytes());
+    /// ```
+    pub fn write_on(&self, out: &mut Vec<u8>, spec: &MapSpec) {
+        let spec = Seats(spec);
         match *self {
             Reply::Original { numbers, outcomes } => {
                 out.extend_from_slice(b"Reservados: [");
-                python_list(out, numbers, outcomes, |o| o == SeatOutcome::Reserved);
+                python_list(out, spec, numbers, outcomes, |o| o == SeatOutcome::Reserved);
                 out.extend_from_slice("] | Indisponíveis/Inválidos: [".as_bytes());
-                python_list(out, numbers, outcomes, |o| o != SeatOutcome::Reserved);
+                python_list(out, spec, numbers, outcomes, |o| o != SeatOutcome::Reserved);
                 out.push(b']');
             }
             Reply::Booked {
@@ -235,25 +272,42 @@ impl Reply<'_> {
                 outcomes,
             } => {
                 text(out, format_args!("OK {reference} reserved="));
-                outcome_list(out, numbers, outcomes, SeatOutcome::Reserved);
+                outcome_list(out, spec, numbers, outcomes, SeatOutcome::Reserved);
                 out.extend_from_slice(b" ");
-                taken_invalid(out, numbers, outcomes);
+                taken_invalid(out, spec, numbers, outcomes);
             }
             Reply::NoneReserved { numbers, outcomes } => {
                 out.extend_from_slice(b"ERR none-reserved: ");
-                taken_invalid(out, numbers, outcomes);
+                taken_invalid(out, spec, numbers, outcomes);
             }
             Reply::Seats { reference, seats } => {
                 text(out, format_args!("OK {reference} seats="));
-                seat_list(out, seats);
+                seat_list(out, spec, seats);
             }
+            Reply::Together {
+                reference,
+                seats,
+                split,
+            } => {
+                text(out, format_args!("OK {reference} seats="));
+                seat_list(out, spec, seats);
+                if split > 1 {
+                    text(out, format_args!(" split={split}"));
+                }
+            }
+            Reply::Contended(verb) => text(
+                out,
+                format_args!(
+                    "ERR contended: the seats {verb} chose were taken by others each time it tried; nothing was changed, try again"
+                ),
+            ),
             Reply::Cancelled { reference, seats } => {
                 text(out, format_args!("OK cancelled {reference} seats="));
-                seat_list(out, seats);
+                seat_list(out, spec, seats);
             }
             Reply::Booking(seats) => {
                 out.extend_from_slice(b"OK booked seats=");
-                seat_list(out, seats);
+                seat_list(out, spec, seats);
             }
             Reply::DiskFull(why) => text(
                 out,
@@ -261,7 +315,7 @@ impl Reply<'_> {
             ),
             Reply::Conflict(taken) => {
                 out.extend_from_slice(b"ERR conflict: taken=");
-                seat_list(out, SeatList::Library(taken));
+                seat_list(out, spec, SeatList::Library(taken));
             }
             Reply::InvalidSeats { numbers, seats } => {
                 out.extend_from_slice(b"ERR invalid-seat: ");
@@ -271,12 +325,24 @@ impl Reply<'_> {
                         out.push(b',');
                     }
                     first = false;
-                    n.write_to(out);
+                    spec.echo(out, n);
                 }
-                text(out, format_args!(" (seats are 1..{seats})"));
+                match spec.0.cabin() {
+                    None => text(out, format_args!(" (seats are 1..{seats})")),
+                    Some(c) => text(
+                        out,
+                        format_args!(
+                            " (seats are 1A..{}, a row then a letter)",
+                            spec.0.label(c.seats() - 1)
+                        ),
+                    ),
+                }
             }
             Reply::DuplicateSeat(seat) => {
-                text(out, format_args!("ERR duplicate-seat: {}", seat + 1));
+                text(
+                    out,
+                    format_args!("ERR duplicate-seat: {}", spec.0.label(seat)),
+                );
             }
             Reply::NotEnoughAny { requested, free } => text(
                 out,
@@ -295,7 +361,7 @@ impl Reply<'_> {
             Reply::UnknownBooking(reference) => {
                 text(out, format_args!("ERR unknown-booking: {reference}"));
             }
-            Reply::Avail(map) => avail(out, map),
+            Reply::Avail(map) => avail(out, spec, map),
             Reply::Stats(s) => text(
                 out,
                 format_args!(
@@ -366,10 +432,55 @@ fn text(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
     let _ = out.write_fmt(args);
 }
 
+/// How the seats of one map are written.
+#[derive(Clone, Copy)]
+struct Seats<'a>(&'a MapSpec);
+
+impl Seats<'_> {
+    /// A seat of a request as the client named it: its number on a
+    /// numbered map, its label on a cabin, or what was typed when it names
+    /// none (made safe: escaped, bounded).
+    fn echo(self, out: &mut Vec<u8>, n: &Number) {
+        match (self.0.cabin(), n) {
+            (None, n) => n.write_to(out),
+            (
+                Some(_),
+                Number::Small {
+                    negative: false,
+                    magnitude,
+                },
+            ) if *magnitude >= 1 => {
+                text(out, format_args!("{}", self.0.label(magnitude - 1)));
+            }
+            (Some(_), n) => out.extend_from_slice(quote(&n.to_string()).as_bytes()),
+        }
+    }
+
+    /// A seat of a request in the original reply's list: a number on a
+    /// numbered map, a Python string on a cabin (`'12A'`, or what was
+    /// typed, as `repr()` writes it).
+    fn python(self, out: &mut Vec<u8>, n: &Number) {
+        match (self.0.cabin(), n) {
+            (None, n) => n.write_to(out),
+            (
+                Some(_),
+                Number::Small {
+                    negative: false,
+                    magnitude,
+                },
+            ) if *magnitude >= 1 => {
+                text(out, format_args!("'{}'", self.0.label(magnitude - 1)));
+            }
+            (Some(_), n) => text(out, format_args!("{}", seatplan::py_str(&n.to_string()))),
+        }
+    }
+}
+
 /// The numbers whose outcome passes `keep`, joined by `, ` (Python's list
 /// repr without brackets).
 fn python_list(
     out: &mut Vec<u8>,
+    spec: Seats<'_>,
     numbers: &[Number],
     outcomes: &[SeatOutcome],
     keep: impl Fn(SeatOutcome) -> bool,
@@ -380,21 +491,22 @@ fn python_list(
             out.extend_from_slice(b", ");
         }
         first = false;
-        n.write_to(out);
+        spec.python(out, n);
     }
 }
 
 /// `taken=.. invalid=..` for `BOOK`.
-fn taken_invalid(out: &mut Vec<u8>, numbers: &[Number], outcomes: &[SeatOutcome]) {
+fn taken_invalid(out: &mut Vec<u8>, spec: Seats<'_>, numbers: &[Number], outcomes: &[SeatOutcome]) {
     out.extend_from_slice(b"taken=");
-    outcome_list(out, numbers, outcomes, SeatOutcome::Taken);
+    outcome_list(out, spec, numbers, outcomes, SeatOutcome::Taken);
     out.extend_from_slice(b" invalid=");
-    outcome_list(out, numbers, outcomes, SeatOutcome::Invalid);
+    outcome_list(out, spec, numbers, outcomes, SeatOutcome::Invalid);
 }
 
 /// The numbers with outcome `wanted`, joined by `,`, or `-`.
 fn outcome_list(
     out: &mut Vec<u8>,
+    spec: Seats<'_>,
     numbers: &[Number],
     outcomes: &[SeatOutcome],
     wanted: SeatOutcome,
@@ -405,14 +517,14 @@ fn outcome_list(
             out.push(b',');
         }
         first = false;
-        n.write_to(out);
+        spec.echo(out, n);
     }
     if first {
         out.push(b'-');
     }
 }
 
-fn seat_list(out: &mut Vec<u8>, seats: SeatList<'_>) {
+fn seat_list(out: &mut Vec<u8>, spec: Seats<'_>, seats: SeatList<'_>) {
     let start = out.len();
     match seats {
         SeatList::Wire(numbers) => {
@@ -420,7 +532,7 @@ fn seat_list(out: &mut Vec<u8>, seats: SeatList<'_>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                n.write_to(out);
+                spec.echo(out, n);
             }
         }
         SeatList::Library(seats) => {
@@ -428,14 +540,20 @@ fn seat_list(out: &mut Vec<u8>, seats: SeatList<'_>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                push_u64(out, seat + 1);
+                match spec.0.cabin() {
+                    None => push_u64(out, seat + 1),
+                    Some(_) => text(out, format_args!("{}", spec.0.label(seat))),
+                }
             }
         }
-        SeatList::Runs(runs) => {
-            for (i, run) in runs.iter().filter(|r| !r.is_empty()).enumerate() {
-                push_run(out, i, run.start, run.end - 1);
+        SeatList::Runs(runs) => match spec.0.cabin() {
+            None => {
+                for (i, run) in runs.iter().filter(|r| !r.is_empty()).enumerate() {
+                    push_run(out, i, run.start, run.end - 1);
+                }
             }
-        }
+            Some(_) => text(out, format_args!("{}", spec.0.runs(runs))),
+        },
     }
     if out.len() == start {
         out.push(b'-');
@@ -457,14 +575,22 @@ fn push_range(out: &mut Vec<u8>, first: u64, last: u64) {
 /// The walk (seatcore's `free_runs`, a word at a time) takes one run more
 /// than it lists, to know whether to write `,...`, and stops there; `free`
 /// is the map's own count, read after the walk.
-fn avail(out: &mut Vec<u8>, map: &SeatMap) {
+fn avail(out: &mut Vec<u8>, spec: Seats<'_>, map: &SeatMap) {
     let mut list = Vec::new();
     for (listed, run) in map.free_runs(0).take(AVAIL_MAX_RANGES + 1).enumerate() {
         if listed == AVAIL_MAX_RANGES {
             list.extend_from_slice(b",...");
             break;
         }
-        push_run(&mut list, listed, run.start, run.end - 1);
+        match spec.0.cabin() {
+            None => push_run(&mut list, listed, run.start, run.end - 1),
+            Some(_) => {
+                if listed > 0 {
+                    list.push(b',');
+                }
+                text(&mut list, format_args!("{}", spec.0.runs(&[run])));
+            }
+        }
     }
     if list.is_empty() {
         list.push(b'-');

@@ -303,3 +303,61 @@ fn a_data_directory_keeps_every_map_and_refuses_another_spec() {
     .unwrap_err();
     assert!(err.to_string().contains("\"seats=100\""), "{err}");
 }
+
+#[test]
+fn a_cabin_map_speaks_labels_in_every_command_and_reply() {
+    let server = TestServer::start(maps_config(&["AB=3x3-3"]));
+    let mut c = server.line_client();
+    c.ask("USE AB");
+    assert_eq!(
+        c.ask("1a,1B,12A,0A,5, 1a ,1Z,1I"),
+        "Reservados: ['1A', '1B'] | Indisponíveis/Inválidos: ['12A', '0A', '5', '1A', '1Z', '1I']"
+    );
+    let book = c.ask("BOOK 2A-2C,1A,4A");
+    assert!(
+        book.ends_with(" reserved=2A,2B,2C taken=1A invalid=4A"),
+        "{book}"
+    );
+    let r = reference(&book);
+    assert_eq!(c.ask(&format!("SHOW {r}")), "OK booked seats=2A-2C");
+    assert_eq!(
+        c.ask("ALL 3A,31A"),
+        "ERR invalid-seat: 31A (seats are 1A..3F, a row then a letter)"
+    );
+    assert_eq!(c.ask("ALL 3A,1a"), "ERR conflict: taken=1A");
+    assert_eq!(c.ask("ALL 3A,3a"), "ERR duplicate-seat: 3A");
+    assert_eq!(
+        c.ask("ALL 7"),
+        "ERR invalid-seat: 7 (seats are 1A..3F, a row then a letter)"
+    );
+    assert_eq!(
+        c.ask("AVAIL"),
+        "OK free=13 total=18 seats=1C-1F,2D-2F,3A-3F"
+    );
+    // TOGETHER: 3 fit in row 1's right group, the front-most (1C is
+    // stranded already: no choice can help it).
+    let t = c.ask("TOGETHER 3");
+    assert!(t.ends_with(" seats=1D-1F"), "{t}");
+    assert!(!t.contains("split"), "{t}");
+    // 4 cannot sit in one group of 3: two rows, split=2.
+    let t4 = c.ask("TOGETHER 4");
+    assert!(t4.ends_with(" split=2"), "{t4}");
+    assert_eq!(
+        c.ask("TOGETHER 101"),
+        "ERR too-many-seats: TOGETHER may ask for at most 100 seats at once, not 101"
+    );
+    assert!(
+        c.ask("TOGETHER 9")
+            .starts_with("ERR not-enough: no 9 adjacent free seats")
+    );
+    assert_eq!(
+        c.ask(&format!("CANCEL {r}")),
+        format!("OK cancelled {r} seats=2A-2C")
+    );
+    // The original-protocol client on the default map is untouched.
+    let mut o = server.original_client();
+    assert_eq!(
+        o.ask("1,1"),
+        "Reservados: [1] | Indisponíveis/Inválidos: [1]"
+    );
+}
