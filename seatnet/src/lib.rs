@@ -61,7 +61,7 @@ mod stats;
 pub use catalog::{Catalog, MAPS_MAX_LISTED, MAX_MAP_NAME, MapDef, check_name, resolve_maps};
 pub use config::Config;
 pub use durable::{Commit, DataError, DataOptions, Opened, Unsettled};
-pub use inventory::{Answered, DEFAULT_MAP, Inventory, Scratch};
+pub use inventory::{Answered, Clock, DEFAULT_MAP, Inventory, ManualClock, Scratch, SystemClock};
 pub use reference::{BookingRef, Redacted};
 pub use seatplan::MapSpec;
 pub use server::{Server, ShutdownHandle};

@@ -15,6 +15,7 @@ mod open;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::RwLock;
 use seatlog::{Storage, Ticket};
@@ -22,7 +23,7 @@ use seatlog::{Storage, Ticket};
 pub use defs::{MAX_MAP_NAME, MapDef, check_name, resolve_maps};
 
 use crate::durable::{Commit, DataError, DataOptions, Durable, Opened};
-use crate::inventory::{Answered, Inventory, MapState, Scratch};
+use crate::inventory::{Answered, Clock, HoldTimer, Inventory, MapState, Scratch, SystemClock};
 use crate::protocol::{CatalogCommand, MapLine, Reply, parse_catalog, quote};
 use crate::stats::Counters;
 
@@ -49,6 +50,8 @@ pub struct Catalog {
     by_id: RwLock<Vec<Inventory>>,
     default: Inventory,
     durable: Option<Arc<Durable>>,
+    /// The hold settings and the one deadline queue of every map.
+    timer: Arc<HoldTimer>,
 }
 
 /// Most maps one `MAPS` reply lists; `MAPS AFTER <name>` goes on.
@@ -126,8 +129,13 @@ impl Catalog {
     ) -> Result<Catalog, String> {
         let mut by_name = BTreeMap::new();
         let mut by_id = Vec::with_capacity(maps.len());
+        let timer = Arc::new(HoldTimer::new(
+            Arc::new(SystemClock),
+            crate::Config::DEFAULT_HOLD_TTL,
+            crate::Config::DEFAULT_HOLD_MAX,
+        ));
         for state in maps {
-            let mut inventory = Inventory::from_state(state, durable.clone());
+            let mut inventory = Inventory::from_state(state, durable.clone(), Arc::clone(&timer));
             inventory.set_max_seats_per_request(max_seats_per_request);
             if by_name
                 .insert(inventory.name().into(), inventory.clone())
@@ -144,12 +152,86 @@ impl Catalog {
         if let Some(d) = &durable {
             *d.maps.write() = by_id.iter().map(|i| Arc::clone(i.state())).collect();
         }
-        Ok(Catalog {
+        let catalog = Catalog {
             by_name: RwLock::new(by_name),
             by_id: RwLock::new(by_id),
             default,
             durable,
-        })
+            timer,
+        };
+        catalog.schedule_all();
+        Ok(catalog)
+    }
+
+    /// Sets how long holds last (`ttl` per `HOLD` or `EXTEND`, `max` in
+    /// all) and the clock they expire by (tests pass a [`ManualClock`]).
+    /// Call before serving.
+    ///
+    /// [`ManualClock`]: crate::ManualClock
+    pub fn configure_holds(&mut self, ttl: Duration, max: Duration, clock: Arc<dyn Clock>) {
+        self.timer = Arc::new(HoldTimer::new(clock, ttl, max));
+        let timer = Arc::clone(&self.timer);
+        for map in self.by_id.write().iter_mut() {
+            map.set_timer(&timer);
+        }
+        for map in self.by_name.write().values_mut() {
+            map.set_timer(&timer);
+        }
+        self.default.set_timer(&timer);
+        self.schedule_all();
+    }
+
+    /// Queues the deadline of every open hold (after a replay, or a new
+    /// timer).
+    fn schedule_all(&self) {
+        for map in self.by_id.read().iter() {
+            let state = map.state();
+            for (reference, hold) in &state.holds.lock().open {
+                self.timer
+                    .schedule(hold.expires_ms, state.id, reference.to_raw());
+            }
+        }
+    }
+
+    /// Expires every hold due by the clock now; returns how many expired.
+    /// The expiry loop calls it; tests with a [`ManualClock`] call it after
+    /// moving the clock.
+    ///
+    /// [`ManualClock`]: crate::ManualClock
+    pub fn expire_due(&self) -> usize {
+        let now = self.timer.now_ms();
+        let mut expired = 0;
+        let mut retry = Vec::new();
+        while let Some((map, reference)) = self.timer.pop_due(now) {
+            let Some(inventory) = self.by_id(map) else {
+                continue;
+            };
+            match inventory.expire(reference) {
+                Ok(true) => expired += 1,
+                Ok(false) => {}
+                // The journal refused (a full disk): the hold stays, and
+                // its expiry is tried again in a second.
+                Err(()) => retry.push((map, reference)),
+            }
+        }
+        for (map, reference) in retry {
+            self.timer.schedule(now + 1000, map, reference);
+        }
+        expired
+    }
+
+    /// The expiry loop: sleeps until the first deadline (at most a second
+    /// at a time, so a clock that jumps is noticed), expires what is due,
+    /// until [`stop_expiry`](Self::stop_expiry).
+    pub fn run_expiry(&self) {
+        while self.timer.wait(Duration::from_secs(1)) {
+            self.expire_due();
+        }
+    }
+
+    /// Ends [`run_expiry`](Self::run_expiry).
+    pub fn stop_expiry(&self) {
+        self.timer.stop();
     }
 
     /// Sets the per-request seat cap of every map.
@@ -179,7 +261,6 @@ impl Catalog {
 
     /// The map with journal id `id`.
     #[must_use]
-    #[expect(dead_code, reason = "the hold commands use it (next step)")]
     pub(crate) fn by_id(&self, id: u32) -> Option<Inventory> {
         self.by_id.read().get(id as usize).cloned()
     }

@@ -77,7 +77,6 @@ impl Holds {
     }
 
     /// How many holds are open.
-    #[expect(dead_code, reason = "the hold commands use it (next step)")]
     pub(crate) fn len(&self) -> usize {
         self.table.lock().open.len()
     }
@@ -86,7 +85,6 @@ impl Holds {
 impl Table {
     /// Draws a reference no open hold uses, with `is_used` saying whether
     /// a booking does, and records `hold` under it.
-    #[expect(dead_code, reason = "the hold commands use it (next step)")]
     pub(crate) fn insert(
         &mut self,
         hold: Hold,
@@ -108,10 +106,6 @@ impl Table {
 
     /// Whether `reference` is a hold that expired (and is still
     /// remembered).
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "the hold commands use it (next step)")
-    )]
     pub(crate) fn is_expired(&self, reference: BookingRef) -> bool {
         self.expired.contains_key(&reference)
     }

@@ -16,11 +16,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use seatlog::{AppendError, Fatal, Storage, Ticket};
 
-use super::{BookingRef, ExecScratch, Inventory, runs};
+use super::{BookingRef, ExecScratch, Fate, Inventory, runs};
 use crate::Answered;
 use crate::catalog::{Catalog, MapDef};
 use crate::durable::ids::Ids;
-use crate::durable::record::Change;
+use crate::durable::record::{Change, HoldTimes};
 use crate::durable::{Commit, DataError, DataOptions, Opened};
 use crate::protocol::{Command, Number, Reply, SeatList, SeatOutcome, quote};
 use crate::stats::Counters;
@@ -124,7 +124,12 @@ impl Inventory {
 
     /// Whether `command` goes through [`respond_change`](Self::respond_change):
     /// a change, when there is a journal or a request id.
+    /// Confirms, extends and cancels of holds always do: they decide
+    /// under the hold table's lock (and the journal's, with one).
     pub(super) fn logs(&self, command: &Command<'_>, id: Option<&str>) -> bool {
+        if self.hold_fate(command).is_some() {
+            return true;
+        }
         let change = matches!(
             command,
             Command::Original(_)
@@ -133,8 +138,21 @@ impl Inventory {
                 | Command::Any(_)
                 | Command::Together(_)
                 | Command::Cancel(_)
+                | Command::Hold(_)
+                | Command::HoldAny(_)
+                | Command::HoldTogether(_)
         );
         change && (self.durable.is_some() || id.is_some())
+    }
+
+    /// The fate `command` decides for a hold, if it is about one.
+    fn hold_fate<'c>(&self, command: &Command<'c>) -> Option<(Fate, &'c str)> {
+        match *command {
+            Command::Confirm(text) => Some((Fate::Confirm, text)),
+            Command::Extend(text) => Some((Fate::Extend, text)),
+            Command::Cancel(text) if self.is_hold(text) => Some((Fate::Cancel, text)),
+            _ => None,
+        }
     }
 
     /// Answers a change request with a journal or an id: a remembered id
@@ -168,9 +186,17 @@ impl Inventory {
         }
         let logged = {
             let ids = ids.as_deref_mut();
-            match command {
-                Command::Cancel(text) => self.cancel_logged(text, id, ids, scratch, out),
-                command => self.grant_logged(command, id, ids, scratch, counters, out),
+            match (self.hold_fate(&command), command) {
+                (Some((fate, text)), _) => {
+                    let a = self.respond_hold(fate, text, id, ids, out);
+                    Logged {
+                        commit: a.commit,
+                        error: a.error,
+                        snapshot_due: a.snapshot_due,
+                    }
+                }
+                (None, Command::Cancel(text)) => self.cancel_logged(text, id, ids, scratch, out),
+                (None, command) => self.grant_logged(command, id, ids, scratch, counters, out),
             }
         };
         // The snapshot reads the id table: release it first.
@@ -206,7 +232,22 @@ impl Inventory {
         let reply = self.execute(command, scratch, counters);
         reply.write_on(out, &self.state.spec);
         let error = reply.is_error();
+        let mut hold = None;
         let (granted, booking) = match reply {
+            Reply::Held {
+                reference,
+                seats: SeatList::Runs(runs),
+                expires_ms,
+                placed_ms,
+                ..
+            } => {
+                hold = Some(HoldTimes {
+                    reference: reference.to_raw(),
+                    expires_ms,
+                    placed_ms,
+                });
+                (runs.to_vec(), None)
+            }
             Reply::Original { numbers, outcomes } => {
                 (granted_runs(numbers, outcomes, capacity), None)
             }
@@ -240,6 +281,7 @@ impl Inventory {
         let change = Change {
             granted: &granted,
             booking: booking.map(BookingRef::to_raw),
+            hold,
             released: None,
             id: id.map(|id| (id, reply_bytes)),
             ..Change::default()
@@ -271,6 +313,13 @@ impl Inventory {
                 }
                 if let Some(r) = booking {
                     self.state.bookings.remove(r);
+                }
+                if let Some(h) = hold {
+                    self.state
+                        .holds
+                        .lock()
+                        .open
+                        .remove(&BookingRef::from_raw(h.reference));
                 }
                 runs::release_runs(&self.state.map, &granted);
                 out.truncate(start);
@@ -387,7 +436,7 @@ fn granted_runs(numbers: &[Number], outcomes: &[SeatOutcome], capacity: u64) -> 
 }
 
 /// The text of `ERR disk-full` for a refused append.
-fn refusal(e: &AppendError) -> String {
+pub(super) fn refusal(e: &AppendError) -> String {
     match e {
         AppendError::DiskFull => "no space left for the journal".to_string(),
         other => other.to_string(),

@@ -6,6 +6,8 @@
 //! (`runs`), and `AVAIL` stops at its cap.
 
 mod bookings;
+mod expiry;
+mod hold_ops;
 mod holds;
 mod journal;
 mod respond;
@@ -19,6 +21,10 @@ use parking_lot::{Mutex, RwLock};
 use seatcore::{AllOrNothingError, CapacityError, ReserveOutcome, SearchError, SeatMap};
 
 pub(crate) use bookings::{Bookings, Held};
+pub(crate) use expiry::HoldTimer;
+pub use expiry::{Clock, ManualClock, SystemClock};
+pub(crate) use hold_ops::Fate;
+use hold_ops::HoldView;
 pub(crate) use holds::Hold;
 use holds::Holds;
 pub(crate) use journal::now_ms;
@@ -63,6 +69,8 @@ pub struct Inventory {
     max_seats: u64,
     /// The journal, with `--data-dir` (`journal.rs`), shared by every map.
     durable: Option<Arc<Durable>>,
+    /// The hold clock, settings and deadline queue, shared by every map.
+    timer: Arc<HoldTimer>,
 }
 
 /// What one map holds; shared by its [`Inventory`] handles and (with a
@@ -125,18 +133,40 @@ impl Inventory {
     /// [`CapacityError`] if the map has no seats or is too large for memory.
     pub fn with_spec(name: &str, spec: MapSpec) -> Result<Self, CapacityError> {
         let map = SeatMap::new(spec.seats())?;
+        let timer = Arc::new(HoldTimer::new(
+            Arc::new(SystemClock),
+            Config::DEFAULT_HOLD_TTL,
+            Config::DEFAULT_HOLD_MAX,
+        ));
         Ok(Inventory::from_state(
             MapState::new(0, name, spec, map),
             None,
+            timer,
         ))
     }
 
-    pub(crate) fn from_state(state: MapState, durable: Option<Arc<Durable>>) -> Inventory {
+    pub(crate) fn from_state(
+        state: MapState,
+        durable: Option<Arc<Durable>>,
+        timer: Arc<HoldTimer>,
+    ) -> Inventory {
         Inventory {
             state: Arc::new(state),
             max_seats: Config::DEFAULT_MAX_SEATS_PER_REQUEST,
             durable,
+            timer,
         }
+    }
+
+    /// Shares `timer` (the catalog's hold settings and queue).
+    pub(crate) fn set_timer(&mut self, timer: &Arc<HoldTimer>) {
+        self.timer = Arc::clone(timer);
+    }
+
+    /// How many holds are open.
+    #[must_use]
+    pub fn hold_count(&self) -> usize {
+        self.state.holds.len()
     }
 
     pub(crate) fn state(&self) -> &Arc<MapState> {
@@ -224,6 +254,22 @@ impl Inventory {
             Command::Together(n) => self
                 .too_many("TOGETHER", n)
                 .unwrap_or_else(|| self.together(n, out)),
+            Command::Hold(numbers) => self
+                .too_many("HOLD", numbers.len() as u64)
+                .unwrap_or_else(|| self.hold_seats(numbers, out)),
+            Command::HoldAny(n) => self
+                .too_many("HOLD ANY", n)
+                .unwrap_or_else(|| self.hold_any(n, out)),
+            Command::HoldTogether(n) => self
+                .too_many("HOLD TOGETHER", n)
+                .unwrap_or_else(|| self.hold_together(n, out)),
+            // `respond` sends these to `respond_hold` before `execute`
+            // (they decide a hold's fate under its lock); if one came
+            // here, it would be about no hold this map knows.
+            Command::Confirm(text) | Command::Extend(text) => {
+                *out.text = quote(text);
+                Reply::UnknownBooking(out.text)
+            }
             Command::Cancel(text) => self.cancel(text, out),
             Command::Show(text) => self.show(text, out),
             Command::Avail => Reply::Avail(&self.state.map),
@@ -417,6 +463,20 @@ impl Inventory {
     }
 
     fn show<'a>(&'a self, text: &str, out: ExecScratch<'a>) -> Reply<'a> {
+        match self.hold_view(text) {
+            Some(HoldView::Open { runs, expires_ms }) => {
+                *out.runs = runs;
+                return Reply::HoldShown {
+                    seats: SeatList::Runs(out.runs),
+                    expires_ms,
+                };
+            }
+            Some(HoldView::Expired) => {
+                *out.text = quote(text);
+                return Reply::Expired(out.text);
+            }
+            None => {}
+        }
         match BookingRef::from_text(text).and_then(|r| self.state.bookings.get(r)) {
             Some(held) => {
                 *out.runs = held;
@@ -449,7 +509,7 @@ impl Inventory {
 
 /// The free count a failed search reports (0 when the search failed for
 /// want of memory, not of seats).
-fn free_of(error: SearchError) -> u64 {
+pub(crate) fn free_of(error: SearchError) -> u64 {
     match error {
         SearchError::NotEnough { free, .. } => free,
         _ => 0,
@@ -457,7 +517,7 @@ fn free_of(error: SearchError) -> u64 {
 }
 
 /// `seats` sorted (in place) and joined into runs.
-fn sorted_runs(seats: &mut [u64]) -> Held {
+pub(crate) fn sorted_runs(seats: &mut [u64]) -> Held {
     seats.sort_unstable();
     let mut held = Vec::new();
     runs::push_runs(seats, &mut held);

@@ -26,8 +26,18 @@ pub enum Command<'a> {
     Any(u64),
     /// `TOGETHER n`: n adjacent free seats.
     Together(u64),
-    /// `CANCEL ref`: give back a booking's seats.
+    /// `CANCEL ref`: give back a booking's seats, or release a hold.
     Cancel(&'a str),
+    /// `HOLD 5,10`: hold every seat or none, for the hold time.
+    Hold(&'a [Number]),
+    /// `HOLD ANY n`: hold n free seats wherever they are.
+    HoldAny(u64),
+    /// `HOLD TOGETHER n`: hold n seats together.
+    HoldTogether(u64),
+    /// `EXTEND ref`: hold longer.
+    Extend(&'a str),
+    /// `CONFIRM ref`: a hold becomes a booking.
+    Confirm(&'a str),
     /// `SHOW ref`: a booking's seats.
     Show(&'a str),
     /// `AVAIL`: the free seats.
@@ -96,7 +106,7 @@ impl fmt::Display for ParseError {
             }
             ParseError::UnknownCommand(verb) => write!(
                 f,
-                "'{verb}' is not a command (BOOK, ALL, ANY, TOGETHER, CANCEL, SHOW, AVAIL, STATS, USE, MAPS, HELP, QUIT)"
+                "'{verb}' is not a command (BOOK, ALL, ANY, TOGETHER, CANCEL, HOLD, EXTEND, CONFIRM, SHOW, AVAIL, STATS, MAP, USE, MAPS, HELP, QUIT)"
             ),
             ParseError::MissingArgument(usage) => write!(f, "missing argument: {usage}"),
             ParseError::UnexpectedArgument(verb) => write!(f, "{verb} takes no argument"),
@@ -329,6 +339,9 @@ enum Verb {
     Any,
     Together,
     Cancel,
+    Hold,
+    Extend,
+    Confirm,
     Show,
     Avail,
     Stats,
@@ -337,12 +350,15 @@ enum Verb {
 }
 
 impl Verb {
-    const ALL: [(&'static str, Verb); 10] = [
+    const ALL: [(&'static str, Verb); 13] = [
         ("BOOK", Verb::Book),
         ("ALL", Verb::All),
         ("ANY", Verb::Any),
         ("TOGETHER", Verb::Together),
         ("CANCEL", Verb::Cancel),
+        ("HOLD", Verb::Hold),
+        ("EXTEND", Verb::Extend),
+        ("CONFIRM", Verb::Confirm),
         ("SHOW", Verb::Show),
         ("AVAIL", Verb::Avail),
         ("STATS", Verb::Stats),
@@ -354,7 +370,14 @@ impl Verb {
     fn changes(self) -> bool {
         matches!(
             self,
-            Verb::Book | Verb::All | Verb::Any | Verb::Together | Verb::Cancel
+            Verb::Book
+                | Verb::All
+                | Verb::Any
+                | Verb::Together
+                | Verb::Cancel
+                | Verb::Hold
+                | Verb::Extend
+                | Verb::Confirm
         )
     }
 
@@ -380,6 +403,13 @@ impl Verb {
             Verb::Together => Command::Together(count("TOGETHER", required(rest, "TOGETHER 3")?)?),
             Verb::Cancel => Command::Cancel(required(rest, "CANCEL <booking reference>")?),
             Verb::Show => Command::Show(required(rest, "SHOW <booking reference>")?),
+            Verb::Hold => hold(
+                required(rest, "HOLD 5,10 | HOLD ANY <n> | HOLD TOGETHER <n>")?,
+                numbers,
+                spec,
+            )?,
+            Verb::Extend => Command::Extend(required(rest, "EXTEND <hold reference>")?),
+            Verb::Confirm => Command::Confirm(required(rest, "CONFIRM <hold reference>")?),
             Verb::Avail => bare(rest, "AVAIL", Command::Avail)?,
             Verb::Stats => bare(rest, "STATS", Command::Stats)?,
             Verb::Help => bare(rest, "HELP", Command::Help)?,
@@ -431,6 +461,27 @@ fn list<'a>(
         }
     }
     Ok(numbers)
+}
+
+/// `HOLD`'s argument: `ANY n`, `TOGETHER n`, or a seat list.
+fn hold<'a>(
+    rest: &'a str,
+    numbers: &'a mut Vec<Number>,
+    spec: &MapSpec,
+) -> Result<Command<'a>, ParseError> {
+    let (word, count_text) = match rest.find(is_python_space) {
+        Some(i) => (&rest[..i], rest[i..].trim_start_matches(is_python_space)),
+        None => (rest, ""),
+    };
+    if word.eq_ignore_ascii_case("ANY") {
+        let n = count("HOLD ANY", required(count_text, "HOLD ANY <n>")?)?;
+        return Ok(Command::HoldAny(n));
+    }
+    if word.eq_ignore_ascii_case("TOGETHER") {
+        let n = count("HOLD TOGETHER", required(count_text, "HOLD TOGETHER <n>")?)?;
+        return Ok(Command::HoldTogether(n));
+    }
+    Ok(Command::Hold(list(rest, numbers, spec)?))
 }
 
 /// Most seats one run of labels may name (a row is at most 25 seats).

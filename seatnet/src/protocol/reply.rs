@@ -121,6 +121,53 @@ pub enum Reply<'a> {
         /// Rows the party is split over.
         split: u32,
     },
+    /// `HOLD`: `OK <ref> seats=.. [split=K] expires=<unix seconds>`.
+    Held {
+        /// The new hold.
+        reference: BookingRef,
+        /// Its seats.
+        seats: SeatList<'a>,
+        /// Rows a `HOLD TOGETHER` party is split over (1: not split).
+        split: u32,
+        /// When it expires, ms since the Unix epoch (a whole second).
+        expires_ms: u64,
+        /// When it was placed, ms since the Unix epoch.
+        placed_ms: u64,
+    },
+    /// `EXTEND`: `OK extended <ref> seats=.. expires=<unix seconds>`.
+    Extended {
+        /// The hold.
+        reference: BookingRef,
+        /// Its seats.
+        seats: SeatList<'a>,
+        /// Its new expiry, ms since the Unix epoch.
+        expires_ms: u64,
+    },
+    /// `CONFIRM`: `OK confirmed <ref> seats=..` (now a booking).
+    Confirmed {
+        /// The hold, now a booking under the same reference.
+        reference: BookingRef,
+        /// Its seats.
+        seats: SeatList<'a>,
+    },
+    /// `SHOW` of an open hold: `OK held seats=.. expires=<unix seconds>`.
+    HoldShown {
+        /// Its seats.
+        seats: SeatList<'a>,
+        /// When it expires, ms since the Unix epoch.
+        expires_ms: u64,
+    },
+    /// A hold that expired (its seats went back): `ERR expired: <ref>`.
+    Expired(&'a str),
+    /// `CONFIRM` or `EXTEND` of a booking: `ERR not-a-hold: ..`.
+    NotAHold(&'a str),
+    /// `EXTEND` of a hold already at its longest: `ERR hold-limit: ..`.
+    HoldLimit {
+        /// The hold (text already made safe).
+        reference: &'a str,
+        /// Its expiry, which stays, ms since the Unix epoch.
+        expires_ms: u64,
+    },
     /// A search (`TOGETHER` on a cabin) kept finding its choice taken by
     /// others before it could claim it: `ERR contended: ..`.
     Contended(&'static str),
@@ -212,6 +259,10 @@ impl Reply<'_> {
                 | Reply::Booked { .. }
                 | Reply::Seats { .. }
                 | Reply::Together { .. }
+                | Reply::Held { .. }
+                | Reply::Extended { .. }
+                | Reply::Confirmed { .. }
+                | Reply::HoldShown { .. }
                 | Reply::Cancelled { .. }
                 | Reply::Booking(_)
                 | Reply::Avail(_)
@@ -295,6 +346,55 @@ impl Reply<'_> {
                     text(out, format_args!(" split={split}"));
                 }
             }
+            Reply::Held {
+                reference,
+                seats,
+                split,
+                expires_ms,
+                ..
+            } => {
+                text(out, format_args!("OK {reference} seats="));
+                seat_list(out, spec, seats);
+                if split > 1 {
+                    text(out, format_args!(" split={split}"));
+                }
+                text(out, format_args!(" expires={}", expires_ms / 1000));
+            }
+            Reply::Extended {
+                reference,
+                seats,
+                expires_ms,
+            } => {
+                text(out, format_args!("OK extended {reference} seats="));
+                seat_list(out, spec, seats);
+                text(out, format_args!(" expires={}", expires_ms / 1000));
+            }
+            Reply::Confirmed { reference, seats } => {
+                text(out, format_args!("OK confirmed {reference} seats="));
+                seat_list(out, spec, seats);
+            }
+            Reply::HoldShown { seats, expires_ms } => {
+                out.extend_from_slice(b"OK held seats=");
+                seat_list(out, spec, seats);
+                text(out, format_args!(" expires={}", expires_ms / 1000));
+            }
+            Reply::Expired(reference) => text(out, format_args!("ERR expired: {reference}")),
+            Reply::NotAHold(reference) => text(
+                out,
+                format_args!(
+                    "ERR not-a-hold: {reference} is a booking (CONFIRM and EXTEND take a hold; CANCEL ends either)"
+                ),
+            ),
+            Reply::HoldLimit {
+                reference,
+                expires_ms,
+            } => text(
+                out,
+                format_args!(
+                    "ERR hold-limit: {reference} is held until {}, the longest --hold-max allows; CONFIRM it or let it go",
+                    expires_ms / 1000
+                ),
+            ),
             Reply::Contended(verb) => text(
                 out,
                 format_args!(
@@ -380,7 +480,11 @@ impl Reply<'_> {
             Reply::Help(seats) => text(
                 out,
                 format_args!(
-                    "OK commands: 5,10,22 (original) | BOOK 5,10,22 | ALL 5,10,22 | ANY <n> | TOGETHER <n> | CANCEL <ref> | SHOW <ref> | AVAIL | STATS | HELP | QUIT; a change may end with id=<1-64 of A-Za-z0-9_-> so a retry gets the same reply (seats are 1..{seats})"
+                    "OK commands: 5,10,22 (original) | BOOK 5,10,22 | ALL 5,10,22 | ANY <n> | TOGETHER <n> | CANCEL <ref> | HOLD 5,10 | HOLD ANY <n> | HOLD TOGETHER <n> | EXTEND <ref> | CONFIRM <ref> | SHOW <ref> | AVAIL | MAP [name] | STATS | USE <map> | MAPS | HELP | QUIT; a change may end with id=<1-64 of A-Za-z0-9_-> so a retry gets the same reply (seats are {})",
+                    match spec.0.cabin() {
+                        None => format!("1..{seats}"),
+                        Some(c) => format!("1A..{}", spec.0.label(c.seats() - 1)),
+                    }
                 ),
             ),
             Reply::Bye => out.extend_from_slice(b"OK bye"),

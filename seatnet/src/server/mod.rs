@@ -38,7 +38,7 @@ use shutdown::Stop;
 
 use crate::catalog::{Catalog, MapDef};
 use crate::config::Config;
-use crate::inventory::Inventory;
+use crate::inventory::{Clock, Inventory, SystemClock};
 use crate::stats::Counters;
 
 /// Descriptors kept free for everything but connections (the listener,
@@ -99,6 +99,17 @@ impl Server {
     /// a data directory that cannot be used (message says why), or the
     /// bind error (address in use, unknown host, …).
     pub fn bind(config: Config) -> io::Result<Server> {
+        Server::bind_with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// [`bind`](Self::bind), with holds expiring by `clock` (tests drive
+    /// expiry with a [`ManualClock`](crate::ManualClock) and
+    /// [`Catalog::expire_due`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](Self::bind).
+    pub fn bind_with_clock(config: Config, clock: Arc<dyn Clock>) -> io::Result<Server> {
         config
             .validate()
             .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
@@ -110,6 +121,8 @@ impl Server {
                 .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?,
             Some(dir) => open_data(&config, &defs, dir)?,
         };
+        let mut catalog = catalog;
+        catalog.configure_holds(config.hold_ttl, config.hold_max, clock);
         let listener = StdListener::bind((config.host.as_str(), config.port))?;
         let local_addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
@@ -193,6 +206,10 @@ impl Server {
         let wake = Arc::new(worker::PollerWake::new(waker));
         let workers = worker::spawn_workers(shared.config.threads, &queue, &done, &wake, &shared)?;
         drop((queue, done));
+        let catalog = Arc::clone(&shared.catalog);
+        let expiry = std::thread::Builder::new()
+            .name("seatnet-expiry".into())
+            .spawn(move || catalog.run_expiry())?;
         info!(addr = %local_addr, workers = workers.len(), max_conns, "serving");
         let result =
             poller::Poller::new(&shared, poll, listener, max_conns, jobs, returned, wake).run();
@@ -200,6 +217,10 @@ impl Server {
             if worker.join().is_err() {
                 error!("a worker panicked");
             }
+        }
+        shared.catalog.stop_expiry();
+        if expiry.join().is_err() {
+            error!("the expiry thread panicked");
         }
         final_snapshot(&shared.catalog);
         info!("stopped");

@@ -12,6 +12,8 @@
 //! - `bounded`: the per-request seat cap, runs in bookings and replies,
 //!   `AVAIL`'s cap, original requests granted a word at a time;
 //! - `maps`: many maps, `USE`, `MAPS`, `--map`, `--config`, maps on disk;
+//! - `holds`: HOLD, EXTEND, CONFIRM, expiry by a manual clock, races,
+//!   many clients on many maps, restarts;
 //! - `durable`: `--data-dir` restarts, its errors, `kill -9` of the binary;
 //! - `shutdown`: the library handle and the binary's SIGTERM;
 //! - `properties`: proptest over the number reader, replies and framing;
@@ -35,6 +37,7 @@ mod errors;
 mod fakes;
 mod framing;
 mod grace;
+mod holds;
 mod limits;
 mod maps;
 mod original;
