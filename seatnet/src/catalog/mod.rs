@@ -341,6 +341,28 @@ impl Catalog {
                 }
                 None => reply_error(out, Reply::UnknownMap(&quote(name))),
             },
+            Ok(CatalogCommand::View(name)) => {
+                let map = match name {
+                    None => Some(map.clone()),
+                    Some(name) => self.get(name),
+                };
+                let Some(map) = map else {
+                    return reply_error(out, Reply::UnknownMap(&quote(name.unwrap_or(""))));
+                };
+                let line = map_line(&map);
+                let (states, held) = map.seat_states();
+                let drawn = states.len() as u64;
+                let states = seatplan::encode_states(states);
+                reply_error(
+                    out,
+                    Reply::MapView {
+                        map: &line,
+                        held,
+                        drawn,
+                        states: &states,
+                    },
+                )
+            }
             Ok(CatalogCommand::Maps(after)) => {
                 let by_name = self.by_name.read();
                 let total = by_name.len();

@@ -157,6 +157,32 @@ impl Inventory {
         })
     }
 
+    /// Every seat's state, for `MAP`: the first
+    /// [`seatplan::MAX_DRAWN`] seats, and how many seats are held in all.
+    /// An instant's view: read while requests run, a seat changing
+    /// meanwhile may show either way.
+    pub(crate) fn seat_states(&self) -> (Vec<seatplan::SeatState>, u64) {
+        use seatplan::SeatState;
+        let drawn = self.state.map.capacity().min(seatplan::MAX_DRAWN);
+        let snapshot = self.state.map.snapshot();
+        let mut states: Vec<SeatState> = (0..drawn)
+            .map(|s| match snapshot.is_reserved(s) {
+                Ok(true) => SeatState::Taken,
+                _ => SeatState::Free,
+            })
+            .collect();
+        let mut held = 0;
+        for hold in self.state.holds.lock().open.values() {
+            for run in &hold.runs {
+                held += run.end - run.start;
+                for seat in run.start..run.end.min(drawn) {
+                    states[seat as usize] = SeatState::Held;
+                }
+            }
+        }
+        (states, held)
+    }
+
     /// What `SHOW` says of a hold: open, or expired; `None` if `text`
     /// names no hold.
     pub(super) fn hold_view(&self, text: &str) -> Option<HoldView> {

@@ -239,6 +239,9 @@ pub enum CatalogCommand<'a> {
     Use(&'a str),
     /// `MAPS` or `MAPS AFTER name`: a page of maps.
     Maps(Option<&'a str>),
+    /// `MAP` or `MAP name`: everything needed to draw a map (this
+    /// connection's, or the one named).
+    View(Option<&'a str>),
 }
 
 /// Reads `USE` and `MAPS` (any letter case); `None` when the request is
@@ -274,6 +277,15 @@ pub fn parse_catalog(line: &[u8]) -> Option<Result<CatalogCommand<'_>, ParseErro
             name => Ok(CatalogCommand::Use(name)),
         };
         return Some(name);
+    }
+    if word.eq_ignore_ascii_case("MAP") {
+        return Some(match rest {
+            "" => Ok(CatalogCommand::View(None)),
+            name if name.contains(is_python_space) => {
+                Err(ParseError::BadArgument("MAP [map name]", quote(name)))
+            }
+            name => Ok(CatalogCommand::View(Some(name))),
+        });
     }
     if word.eq_ignore_ascii_case("MAPS") {
         let words: Vec<&str> = rest

@@ -232,6 +232,19 @@ pub enum Reply<'a> {
     Using(&'a MapLine),
     /// `USE` of a map that does not exist (text already made safe).
     UnknownMap(&'a str),
+    /// `MAP`: `OK map <name> spec=.. seats=.. free=.. held=.. drawn=..
+    /// states=<state line>` (seatplan's state line of the first `drawn`
+    /// seats).
+    MapView {
+        /// The map.
+        map: &'a MapLine,
+        /// Seats held.
+        held: u64,
+        /// Seats the state line covers.
+        drawn: u64,
+        /// The state line.
+        states: &'a str,
+    },
     /// `MAPS`: `OK maps=<total> [more=yes] name:spec:seats:free ...`.
     Maps {
         /// Maps in all.
@@ -271,6 +284,7 @@ impl Reply<'_> {
                 | Reply::Bye
                 | Reply::Using(_)
                 | Reply::Maps { .. }
+                | Reply::MapView { .. }
         )
     }
 
@@ -493,6 +507,18 @@ impl Reply<'_> {
                 format_args!(
                     "OK using {} spec={} seats={} free={}",
                     m.name, m.spec, m.seats, m.free
+                ),
+            ),
+            Reply::MapView {
+                map,
+                held,
+                drawn,
+                states,
+            } => text(
+                out,
+                format_args!(
+                    "OK map {} spec={} seats={} free={} held={held} drawn={drawn} states={states}",
+                    map.name, map.spec, map.seats, map.free
                 ),
             ),
             Reply::UnknownMap(name) => text(

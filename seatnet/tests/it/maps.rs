@@ -361,3 +361,97 @@ fn a_cabin_map_speaks_labels_in_every_command_and_reply() {
         "Reservados: [1] | Indisponíveis/Inválidos: [1]"
     );
 }
+
+#[test]
+fn the_client_holds_confirms_lists_and_draws_maps() {
+    use crate::client_cli::client;
+    use crate::processes::{stderr, stdout};
+    let server = ServerProcess::start(&["--map", "AB=3x3-3", "--map", "S=30"]);
+    let port = server.port();
+    let out = client(port, &["--map", "AB", "hold", "together", "3"], "");
+    let held = stdout(&out);
+    assert!(out.status.success(), "{held} {}", stderr(&out));
+    assert!(
+        held.starts_with("OK ") && held.contains(" seats=1A-1C expires="),
+        "{held}"
+    );
+    let r = reference(held.trim_end());
+    let out = client(port, &["--map", "AB", "confirm", &r], "");
+    assert_eq!(stdout(&out), format!("OK confirmed {r} seats=1A-1C\n"));
+    let out = client(port, &["--map", "AB", "hold", "2a,2B"], "");
+    assert!(
+        stdout(&out).contains(" seats=2A-2B expires="),
+        "{}",
+        stdout(&out)
+    );
+    let hold = reference(stdout(&out).trim_end());
+    let out = client(port, &["--map", "AB", "extend", &hold], "");
+    assert!(stdout(&out).starts_with(&format!("OK extended {hold} ")));
+    let out = client(port, &["--map", "AB", "show", &hold], "");
+    assert!(stdout(&out).starts_with("OK held seats=2A-2B expires="));
+    let out = client(port, &["--map", "AB", "confirm", "nope"], "");
+    assert_eq!(out.status.code(), Some(1));
+    let out = client(port, &["--map", "nowhere", "avail"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("ERR unknown-map"), "{}", stderr(&out));
+    let out = client(port, &["maps"], "");
+    assert_eq!(
+        stdout(&out),
+        "OK maps=3 AB:3x3-3:18:13 S:30:30:30 default:100:100:100\n"
+    );
+    // The drawing: plain characters (stdout is a pipe here).
+    let out = client(port, &["map", "AB"], "");
+    let drawing = stdout(&out);
+    assert!(out.status.success());
+    assert!(drawing.starts_with("map AB (3x3-3)\n"), "{drawing}");
+    assert!(
+        drawing.contains("13 of 18 seats free (2 held, 3 taken)"),
+        "{drawing}"
+    );
+    assert!(!drawing.contains('\u{1b}'), "no colour into a pipe");
+    let out = client(port, &["--map", "S", "map"], "");
+    assert!(stdout(&out).starts_with("map S (30)\n"), "{}", stdout(&out));
+    // Interactive: the map after every change, when asked.
+    let out = client(
+        port,
+        &["--map", "AB", "--show-map"],
+        "HOLD 3A\nAVAIL\nsair\n",
+    );
+    let text = stdout(&out);
+    assert_eq!(text.matches("map AB (3x3-3)").count(), 1, "{text}");
+    assert!(text.contains("12 of 18 seats free"), "{text}");
+}
+
+#[test]
+fn map_gives_everything_to_draw_in_one_bounded_reply() {
+    let server = TestServer::start(maps_config(&["AB=3x3-3", "BIG=1000000"]));
+    let mut c = server.line_client();
+    c.ask("USE AB");
+    assert!(c.ask("HOLD 1A").starts_with("OK "));
+    assert!(c.ask("ALL 1C").starts_with("OK "));
+    assert_eq!(
+        c.ask("map"),
+        "OK map AB spec=3x3-3 seats=18 free=16 held=1 drawn=18 states=H1F1T1F15"
+    );
+    assert_eq!(
+        c.ask("MAP default"),
+        "OK map default spec=100 seats=100 free=100 held=0 drawn=100 states=F100"
+    );
+    let odd: Vec<String> = (0..500).map(|i| (2 * i + 1).to_string()).collect();
+    c.ask("USE BIG");
+    c.ask(&odd.join(","));
+    let big = c.ask("MAP BIG");
+    assert!(
+        big.starts_with(
+            "OK map BIG spec=1000000 seats=1000000 free=999500 held=0 drawn=25000 states=T1F1T1"
+        ),
+        "{}",
+        &big[..80]
+    );
+    assert!(big.len() < 2 * 25_000 + 200, "{}", big.len());
+    assert_eq!(
+        c.ask("MAP nope"),
+        "ERR unknown-map: nope (MAPS lists the maps)"
+    );
+    assert!(c.ask("MAP a b").starts_with("ERR bad-request"));
+}

@@ -60,6 +60,17 @@ impl Input {
     }
 }
 
+/// Whether a typed request changes seats: an original seat list, or a
+/// change verb (a cabin's original list starts with a row number too).
+fn changes(command: &str) -> bool {
+    const VERBS: [&str; 8] = [
+        "BOOK", "ALL", "ANY", "TOGETHER", "CANCEL", "HOLD", "EXTEND", "CONFIRM",
+    ];
+    let word = command.split_whitespace().next().unwrap_or("");
+    !word.starts_with(|c: char| c.is_alphabetic())
+        || VERBS.iter().any(|v| word.eq_ignore_ascii_case(v))
+}
+
 /// Why the dialogue stopped early.
 #[derive(Debug)]
 pub(crate) enum DialogueError {
@@ -68,8 +79,9 @@ pub(crate) enum DialogueError {
 }
 
 /// Runs the dialogue until `sair`/`quit`, end of input, or a broken
-/// connection.
-pub(crate) fn run(conn: &mut Connection) -> Result<(), DialogueError> {
+/// connection. A `MAP` reply is drawn; with `show_map`, so is the map after
+/// every reply that changed seats.
+pub(crate) fn run(conn: &mut Connection, show_map: bool) -> Result<(), DialogueError> {
     println!("✅ Conectado ao servidor.");
     let mut input = Input::open();
     while let Some(line) = input.next_line().map_err(DialogueError::Input)? {
@@ -83,7 +95,18 @@ pub(crate) fn run(conn: &mut Connection) -> Result<(), DialogueError> {
             continue;
         }
         let reply = conn.request(&line).map_err(DialogueError::Server)?;
-        println!("[RESPOSTA] {reply}");
+        match crate::draw::drawing(&reply) {
+            Some(drawing) => print!("{drawing}"),
+            None => println!("[RESPOSTA] {reply}"),
+        }
+        if show_map && changes(command) && crate::verdict::granted(&reply) {
+            let map = conn.request("MAP").map_err(DialogueError::Server)?;
+            match crate::draw::drawing(&map) {
+                Some(drawing) => print!("{drawing}"),
+                // The original server knows no MAP: say what it said.
+                None => println!("[MAPA] {map}"),
+            }
+        }
     }
     Ok(())
 }

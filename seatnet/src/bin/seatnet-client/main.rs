@@ -6,10 +6,12 @@
 //! - the library's `protocol::original_reply`: the shape of the original
 //!   server's reply;
 //! - `verdict`: whether a reply granted the request;
-//! - `interactive`: the original prompt-and-reply dialogue.
+//! - `interactive`: the original prompt-and-reply dialogue;
+//! - `draw`: `MAP` replies drawn for a person.
 
 mod cli;
 mod connection;
+mod draw;
 mod interactive;
 mod reply;
 mod verdict;
@@ -43,9 +45,9 @@ fn run(args: &Args) -> u8 {
         eprintln!("error: a request must be a single line");
         return exit::USAGE;
     }
-    let mut conn = match Connection::connect(&args.host, args.port, args.timeout()) {
+    let mut conn = match connect(args) {
         Ok(conn) => conn,
-        Err(e) => return fail(e),
+        Err(code) => return code,
     };
     match line {
         Some(line) => {
@@ -55,7 +57,7 @@ fn run(args: &Args) -> u8 {
             };
             one_shot(args, conn, &line, retries)
         }
-        None => match interactive::run(&mut conn) {
+        None => match interactive::run(&mut conn, args.show_map) {
             Ok(()) => exit::OK,
             Err(DialogueError::Server(e)) => fail(e),
             Err(DialogueError::Input(e)) => {
@@ -77,13 +79,10 @@ fn one_shot(args: &Args, mut conn: Connection, line: &str, retries: u32) -> u8 {
                 attempt += 1;
                 eprintln!("warning: {e}; retrying with the same request id ({attempt}/{retries})");
                 std::thread::sleep(std::time::Duration::from_millis(100 << attempt.min(5)));
-                match Connection::connect(&args.host, args.port, args.timeout()) {
+                match connect(args) {
                     Ok(c) => conn = c,
-                    Err(e) if attempt >= retries => break Err(e),
-                    Err(e) => {
-                        eprintln!("warning: {e}");
-                        continue;
-                    }
+                    Err(code) if attempt >= retries => return code,
+                    Err(_) => continue,
                 }
             }
             other => break other,
@@ -91,7 +90,10 @@ fn one_shot(args: &Args, mut conn: Connection, line: &str, retries: u32) -> u8 {
     };
     match result {
         Ok(reply) => {
-            println!("{reply}");
+            match draw::drawing(&reply) {
+                Some(drawing) => print!("{drawing}"),
+                None => println!("{reply}"),
+            }
             if verdict::granted(&reply) {
                 exit::OK
             } else {
@@ -100,6 +102,24 @@ fn one_shot(args: &Args, mut conn: Connection, line: &str, retries: u32) -> u8 {
         }
         Err(e) => fail(e),
     }
+}
+
+/// Connects, and with `--map` says `USE NAME` first. `Err`: the exit code
+/// (the error is printed).
+fn connect(args: &Args) -> Result<Connection, u8> {
+    let mut conn = Connection::connect(&args.host, args.port, args.timeout()).map_err(fail)?;
+    if let Some(name) = &args.map {
+        if name.contains(['\n', '\r']) {
+            eprintln!("error: --map must be a single line");
+            return Err(exit::USAGE);
+        }
+        let reply = conn.request(&format!("USE {name}")).map_err(fail)?;
+        if !reply.starts_with("OK using ") {
+            eprintln!("error: --map {name}: {reply}");
+            return Err(exit::REFUSED);
+        }
+    }
+    Ok(conn)
 }
 
 /// Whether the connection was lost before the reply (worth a retry).
