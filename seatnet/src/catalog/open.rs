@@ -126,9 +126,17 @@ pub(super) fn open(
         replay(state, record.seq, record.time_ms, change);
     }
     opened.records = recovered.records.len();
-    // The command line against the directory: same spec, or added.
+    // The command line against the directory: same spec, or added. New
+    // maps' definitions are appended together and waited for once (one
+    // sync for ten thousand new maps, not ten thousand).
+    let mut last_ticket = None;
+    let mut by_name: std::collections::HashMap<Box<str>, usize> = maps
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.name.clone(), i))
+        .collect();
     for def in defs {
-        match maps.iter().find(|m| &*m.name == def.name()) {
+        match by_name.get(def.name()).map(|&i| &maps[i]) {
             Some(m) if &m.spec == def.spec() => {}
             Some(m) => {
                 return Err(DataError(format!(
@@ -148,14 +156,18 @@ pub(super) fn open(
                         .encode()
                     })
                     .map_err(|e| DataError(format!("cannot add map '{}': {e}", def.name())))?;
-                journal
-                    .wait_durable(ticket)
-                    .map_err(|e| DataError(format!("cannot add map '{}': {e}", def.name())))?;
+                last_ticket = Some(ticket);
                 let map = SeatMap::new(def.spec().seats())
                     .map_err(|e| DataError(format!("map '{}': {e}", def.name())))?;
+                by_name.insert(def.name().into(), maps.len());
                 maps.push(MapState::new(id, def.name(), def.spec().clone(), map));
             }
         }
+    }
+    if let Some(ticket) = last_ticket {
+        journal
+            .wait_durable(ticket)
+            .map_err(|e| DataError(format!("cannot add maps: {e}")))?;
     }
     let durable = Arc::new(Durable {
         journal,
