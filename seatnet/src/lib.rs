@@ -1,7 +1,8 @@
 //! seatnet: a thread-pool TCP server for [`seatcore`] seat maps, speaking
 //! the original Python seat server's protocol byte for byte, plus richer
-//! commands (`BOOK`, `ALL`, `ANY`, `TOGETHER`, `CANCEL`, `AVAIL`, `STATS`,
-//! `HELP`, `QUIT`). `docs/protocol.md` describes the wire protocol.
+//! commands (`BOOK`, `ALL`, `ANY`, `TOGETHER`, `CANCEL`, `HOLD`, `EXTEND`,
+//! `CONFIRM`, `SHOW`, `AVAIL`, `MAP`, `STATS`, `USE`, `MAPS`, `HELP`,
+//! `QUIT`). `docs/protocol.md` describes the wire protocol.
 //!
 //! # Running a server
 //!
@@ -16,8 +17,14 @@
 //!
 //! - [`protocol`]: framing, parsing to a typed [`protocol::Command`], and
 //!   every [`protocol::Reply`] written from one place;
-//! - [`Inventory`]: the seat map plus the booking table;
+//! - [`Catalog`]: every map of a server, by name ([`MapDef`]: `NAME=SPEC`,
+//!   [`resolve_maps`]: the `default` rules); [`Catalog::respond`] answers
+//!   one request on a connection's map, `USE`, `MAPS` and `MAP` itself;
+//! - [`Inventory`]: one map (numbered or a cabin, [`MapSpec`] from
+//!   seatplan): seats, bookings, holds, request ids;
 //!   [`Inventory::respond`] answers one request;
+//! - [`Clock`] ([`SystemClock`], [`ManualClock`]): the time holds expire
+//!   by; [`Catalog::expire_due`] and [`Catalog::run_expiry`];
 //! - [`BookingRef`]: a booking reference (OS randomness, constant-time
 //!   equality, redacted `Debug`); [`Redacted`] hides references in logged
 //!   request text;
@@ -25,8 +32,9 @@
 //!
 //! # Durability
 //!
-//! - [`Inventory::open`]: a data directory (a [`seatlog`] journal plus
-//!   snapshots), replayed at start; [`DataOptions`] (`--fsync`,
+//! - [`Catalog::open`] (and [`Inventory::open`] for one map): a data
+//!   directory (a [`seatlog`] journal plus snapshots) of every map,
+//!   replayed at start; [`DataOptions`] (`--fsync`,
 //!   `--snapshot-every`); [`Config::data_dir`] makes [`Server`] use one;
 //! - [`Commit`] and [`Unsettled`]: a reply that changed seats waits until
 //!   its change is durable; [`durable::fail_stop`] when the journal fails.

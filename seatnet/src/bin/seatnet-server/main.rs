@@ -48,7 +48,7 @@ struct Args {
     #[arg(long = "map", value_name = "NAME=SPEC")]
     maps: Vec<MapDef>,
 
-    /// A TOML file with a [maps] table (NAME = "SPEC") and optionally
+    /// A TOML file with a `[maps]` table (NAME = "SPEC") and optionally
     /// host, port, seats, threads, max_conns, max_seats_per_request,
     /// data_dir, fsync, snapshot_every, hold_ttl, hold_max. The command line wins
     /// over the file.
