@@ -277,3 +277,95 @@ fn replay(state: &mut MapState, seq: u64, time_ms: u64, change: ChangeRecord) {
         state.ids.lock().insert(&id, &reply, time_ms, seq);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use seatlog::testing::FaultyStorage;
+
+    use crate::durable::{Commit, DataOptions};
+    use crate::{Catalog, Counters, Inventory, ManualClock, MapDef, Scratch, resolve_maps};
+
+    fn options() -> DataOptions {
+        DataOptions {
+            segment_size: 8 << 10,
+            max_record_size: 2 << 10,
+            snapshot_every: 5,
+            ..DataOptions::default()
+        }
+    }
+
+    fn open(storage: &FaultyStorage, maps: &[&str], clock: &Arc<ManualClock>) -> Catalog {
+        let defs: Vec<MapDef> = maps.iter().map(|d| d.parse().unwrap()).collect();
+        let defs = resolve_maps(100, &defs).unwrap();
+        let (mut catalog, _) =
+            Catalog::open_in(&defs, Arc::new(storage.clone()), options()).unwrap();
+        catalog.configure_holds(
+            Duration::from_secs(60),
+            Duration::from_secs(120),
+            clock.clone(),
+        );
+        catalog
+    }
+
+    /// Answers `line` on `map` and waits until the reply may be sent.
+    fn ask(map: &Inventory, line: &str) -> String {
+        let mut out = Vec::new();
+        let answered = map.respond(
+            line.as_bytes(),
+            &mut Scratch::default(),
+            &Counters::default(),
+            &mut out,
+        );
+        match answered.commit {
+            Commit::Pending(t) => map.wait_durable(t).unwrap(),
+            Commit::None => {}
+            Commit::Failed(f) => panic!("{f}"),
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn holds_on_many_maps_survive_a_power_loss() {
+        let storage = FaultyStorage::new();
+        let clock = Arc::new(ManualClock::new(1_795_000_000_000));
+        let catalog = open(&storage, &["AB=3x3-3", "N=50"], &clock);
+        let ab = catalog.get("AB").unwrap();
+        let n = catalog.get("N").unwrap();
+        let held = ask(&ab, "HOLD 1A-1C id=h");
+        let confirmed = ask(&n, "HOLD ANY 4");
+        let r = confirmed.split(' ').nth(1).unwrap().to_owned();
+        assert!(ask(&n, &format!("CONFIRM {r}")).starts_with("OK confirmed"));
+        let gone = ask(&n, "HOLD 40");
+        let g = gone.split(' ').nth(1).unwrap().to_owned();
+        clock.advance(Duration::from_secs(30));
+        let h = held.split(' ').nth(1).unwrap().to_owned();
+        assert!(ask(&ab, &format!("EXTEND {h}")).starts_with("OK extended"));
+        clock.advance(Duration::from_secs(31));
+        catalog.expire_due();
+        assert_eq!(ask(&n, &format!("SHOW {g}")), format!("ERR expired: {g}"));
+        drop((ab, n));
+        let rebooted = storage.power_loss(Some(7));
+        drop(catalog);
+
+        let catalog = open(&rebooted, &["AB=3x3-3"], &clock);
+        assert_eq!(catalog.len(), 3, "N is kept though not named");
+        let ab = catalog.get("AB").unwrap();
+        let n = catalog.get("N").unwrap();
+        assert_eq!(ask(&ab, "HOLD 1A-1C id=h"), held, "the id, on its map");
+        assert!(ask(&ab, &format!("SHOW {h}")).starts_with("OK held seats=1A-1C expires="));
+        assert!(ask(&n, &format!("SHOW {r}")).starts_with("OK booked seats="));
+        assert_eq!(ask(&n, &format!("SHOW {g}")), format!("ERR expired: {g}"));
+        assert_eq!(n.map().reserved_count(), 4);
+        // The extended hold expires by the clock after the restart too.
+        clock.advance(Duration::from_secs(60));
+        catalog.expire_due();
+        assert_eq!(
+            ask(&ab, &format!("CONFIRM {h}")),
+            format!("ERR expired: {h}")
+        );
+        assert_eq!(ab.map().reserved_count(), 0);
+    }
+}
