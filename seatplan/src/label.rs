@@ -564,4 +564,22 @@ mod tests {
         assert_eq!(spec("100").py_list(&[]).to_string(), "[]");
         assert_eq!(spec("100").py_list(&[0, 99]).to_string(), "[1, 100]");
     }
+
+    proptest::proptest! {
+        /// Any text names a seat of the map or gets an error, never a
+        /// panic; a seat it names has that text's label, up to letter
+        /// case and leading zeros.
+        #[test]
+        fn any_text_is_a_seat_or_an_error(text in "[0-9]{0,4}[A-Za-z]?|\\PC{0,8}") {
+            for map in [spec("30x3-3"), spec("2x3-4-3"), spec("100")] {
+                if let Ok(seat) = map.parse_seat(&text) {
+                    proptest::prop_assert!(seat < map.seats());
+                    let label = map.label(seat).to_string();
+                    let trimmed = text.trim_start_matches('0').to_ascii_uppercase();
+                    proptest::prop_assert_eq!(label, trimmed);
+                }
+                let _ = map.parse_run(&text);
+            }
+        }
+    }
 }

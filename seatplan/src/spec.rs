@@ -510,4 +510,24 @@ mod tests {
             [2, 6]
         );
     }
+
+    proptest::proptest! {
+        /// Every valid cabin prints a spec that parses back to it.
+        #[test]
+        fn cabins_round_trip(rows in 1u32..=MAX_ROWS, groups in proptest::collection::vec(1u32..=5, 1..=5)) {
+            if let Ok(cabin) = Cabin::new(rows, &groups) {
+                let spec = MapSpec::Cabin(cabin);
+                proptest::prop_assert_eq!(parse(&spec.to_string()), Ok(spec));
+            }
+        }
+
+        /// Any text gets a map or an error, never a panic; a map prints
+        /// a spec that parses back to it.
+        #[test]
+        fn any_text_parses_or_fails_cleanly(text in "[0-9xX-]{0,12}|\\PC{0,12}") {
+            if let Ok(spec) = parse(&text) {
+                proptest::prop_assert_eq!(parse(&spec.to_string()), Ok(spec));
+            }
+        }
+    }
 }

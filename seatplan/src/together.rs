@@ -284,13 +284,24 @@ fn below(n: u32) -> Sums {
 
 /// The front-most window of `k` consecutive rows that can seat `n`.
 fn adjacent_window(sizes: &[u32], k: usize, n: u32) -> Option<Vec<usize>> {
-    (0..=sizes.len().checked_sub(k)?)
-        .find(|&first| {
-            let window = &sizes[first..first + k];
-            window.iter().all(|&s| s != 0)
-                && window.iter().fold(1, |sums, &s| add(sums, s, n)) >> n & 1 == 1
-        })
-        .map(|first| (first..first + k).collect())
+    // The largest size of each row, summed over a sliding window: a window
+    // whose largest sizes fall short of `n` (or that has a row with none)
+    // is skipped without building its sums.
+    let largest = |s: u32| 31 - s.leading_zeros().min(31);
+    let mut room: u32 = sizes.iter().take(k).map(|&s| largest(s)).sum();
+    for first in 0..=sizes.len().checked_sub(k)? {
+        if first > 0 {
+            room = room - largest(sizes[first - 1]) + largest(sizes[first + k - 1]);
+        }
+        let window = &sizes[first..first + k];
+        if room >= n
+            && window.iter().all(|&s| s != 0)
+            && window.iter().fold(1, |sums, &s| add(sums, s, n)) >> n & 1 == 1
+        {
+            return Some((first..first + k).collect());
+        }
+    }
+    None
 }
 
 /// The lexicographically least set of `k` rows that can seat `n`.
