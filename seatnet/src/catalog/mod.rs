@@ -134,7 +134,11 @@ impl Catalog {
             crate::Config::DEFAULT_HOLD_TTL,
             crate::Config::DEFAULT_HOLD_MAX,
         ));
-        for state in maps {
+        // One count of remembered request ids for every map (see
+        // `durable/ids.rs`).
+        let ids_total = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        for mut state in maps {
+            state.ids.get_mut().share_total(&ids_total);
             let mut inventory = Inventory::from_state(state, durable.clone(), Arc::clone(&timer));
             inventory.set_max_seats_per_request(max_seats_per_request);
             if by_name
