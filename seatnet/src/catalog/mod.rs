@@ -137,8 +137,10 @@ impl Catalog {
         // One count of remembered request ids for every map (see
         // `durable/ids.rs`).
         let ids_total = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let expired_total = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         for mut state in maps {
             state.ids.get_mut().share_total(&ids_total);
+            state.holds.share_expired_total(&expired_total);
             let mut inventory = Inventory::from_state(state, durable.clone(), Arc::clone(&timer));
             inventory.set_max_seats_per_request(max_seats_per_request);
             if by_name
