@@ -71,6 +71,7 @@ impl Holds {
         let t = self.table.get_mut();
         // Relaxed: see `Table::note_expired`.
         total.fetch_add(t.expired.len(), Ordering::Relaxed);
+        // Relaxed: as above.
         t.expired_total
             .fetch_sub(t.expired.len(), Ordering::Relaxed);
         t.expired_total = Arc::clone(total);
@@ -153,6 +154,7 @@ impl Table {
         self.expired_order.push_back((reference, at_ms));
         let oldest_kept = at_ms.saturating_sub(Holds::EXPIRED_AGE_MS);
         while let Some(&(r, at)) = self.expired_order.front() {
+            // Relaxed: as above.
             let over = self.expired_order.len() > Holds::EXPIRED_KEPT
                 || self.expired_total.load(Ordering::Relaxed) > Holds::EXPIRED_KEPT_IN_ALL;
             // Never this map's newest (the one just noted).
@@ -161,6 +163,7 @@ impl Table {
             }
             if self.expired.get(&r) == Some(&at) {
                 self.expired.remove(&r);
+                // Relaxed: as above.
                 self.expired_total.fetch_sub(1, Ordering::Relaxed);
             }
             self.expired_order.pop_front();
@@ -185,9 +188,11 @@ mod tests {
                 .note_expired(BookingRef::random(), 1_000);
         }
         let kept: usize = maps.iter().map(|h| h.entries().1.len()).sum();
+        // Relaxed: one thread; the tables are all this test's.
         assert_eq!(kept, total.load(Ordering::Relaxed));
         assert!(kept <= Holds::EXPIRED_KEPT_IN_ALL + 20, "{kept}");
         drop(maps);
+        // Relaxed: as above.
         assert_eq!(total.load(Ordering::Relaxed), 0);
     }
 
