@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::catalog::{MapDef, resolve_maps};
 use crate::durable::DataOptions;
 
 /// How to run a [`Server`](crate::Server). `Config::default()` is the
@@ -24,8 +25,12 @@ pub struct Config {
     /// Port; 0 picks a free one (read it back with
     /// [`Server::local_addr`](crate::Server::local_addr)).
     pub port: u16,
-    /// Number of seats, numbered 1..=seats on the wire.
+    /// Number of seats of the map named `default`, numbered 1..=seats on
+    /// the wire (unless `maps` defines `default`; then this must stay
+    /// [`Config::DEFAULT_SEATS`]).
     pub seats: u64,
+    /// More maps (`--map NAME=SPEC`), and perhaps `default`.
+    pub maps: Vec<MapDef>,
     /// Worker threads: requests answered at once. Independent of the
     /// number of connections, which wait in the poller.
     pub threads: usize,
@@ -51,6 +56,12 @@ pub struct Config {
     /// Most seats one `ANY`, `TOGETHER`, `BOOK` or `ALL` may ask for; more
     /// is `ERR too-many-seats`. Bounds the work and memory of one request.
     pub max_seats_per_request: u64,
+    /// How long a `HOLD` holds its seats (`--hold-ttl`), and how much
+    /// longer each `EXTEND` gives (from the moment it is asked).
+    pub hold_ttl: Duration,
+    /// The longest a hold may last in all, from when it was placed, however
+    /// often it is extended (`--hold-max`; at least `hold_ttl`).
+    pub hold_max: Duration,
     /// Keep every change in a journal in this directory and replay it at
     /// start (`--data-dir`); `None`: in memory only. A reply that changed
     /// seats is sent once its change is durable; if the journal fails (a
@@ -86,6 +97,10 @@ impl Config {
     pub const DEFAULT_MAX_LINE: usize = 4096;
     /// Default bound on unread replies per connection.
     pub const DEFAULT_MAX_OUTPUT: usize = 1024 * 1024;
+    /// Default `hold_ttl`: 15 minutes.
+    pub const DEFAULT_HOLD_TTL: Duration = Duration::from_secs(900);
+    /// Default `hold_max`: 1 hour.
+    pub const DEFAULT_HOLD_MAX: Duration = Duration::from_secs(3600);
     /// Default most seats per request: far above any party that books
     /// together, small enough that one request costs microseconds.
     pub const DEFAULT_MAX_SEATS_PER_REQUEST: u64 = 1024;
@@ -134,7 +149,23 @@ impl Config {
         if self.max_seats_per_request == 0 {
             return Err("max-seats-per-request must be at least 1".into());
         }
-        Ok(())
+        if self.hold_ttl < Duration::from_secs(1) {
+            return Err("hold-ttl must be at least 1 second".into());
+        }
+        if self.hold_max < self.hold_ttl {
+            return Err("hold-max must be at least hold-ttl".into());
+        }
+        self.all_maps().map(drop)
+    }
+
+    /// Every map to serve, `default` first: `maps`, plus `default` as
+    /// `seats` numbered seats unless `maps` defines it.
+    ///
+    /// # Errors
+    ///
+    /// A name given twice, or `default` given both ways.
+    pub fn all_maps(&self) -> Result<Vec<MapDef>, String> {
+        resolve_maps(self.seats, &self.maps)
     }
 }
 
@@ -144,6 +175,7 @@ impl Default for Config {
             host: "127.0.0.1".into(),
             port: Self::DEFAULT_PORT,
             seats: Self::DEFAULT_SEATS,
+            maps: Vec::new(),
             threads: Self::DEFAULT_THREADS,
             max_conns: None,
             max_conns_per_addr: None,
@@ -153,6 +185,8 @@ impl Default for Config {
             max_line: Self::DEFAULT_MAX_LINE,
             max_output: Self::DEFAULT_MAX_OUTPUT,
             max_seats_per_request: Self::DEFAULT_MAX_SEATS_PER_REQUEST,
+            hold_ttl: Self::DEFAULT_HOLD_TTL,
+            hold_max: Self::DEFAULT_HOLD_MAX,
             data_dir: None,
             data: DataOptions::default(),
             admin_listen: None,
@@ -216,6 +250,19 @@ mod tests {
             },
             Config {
                 max_seats_per_request: 0,
+                ..Config::default()
+            },
+            Config {
+                hold_ttl: Duration::ZERO,
+                ..Config::default()
+            },
+            Config {
+                hold_max: Duration::from_secs(10),
+                ..Config::default()
+            },
+            Config {
+                maps: vec!["default=5".parse().unwrap()],
+                seats: 7,
                 ..Config::default()
             },
         ];

@@ -1,7 +1,8 @@
 //! seatnet: a thread-pool TCP server for [`seatcore`] seat maps, speaking
 //! the original Python seat server's protocol byte for byte, plus richer
-//! commands (`BOOK`, `ALL`, `ANY`, `TOGETHER`, `CANCEL`, `AVAIL`, `STATS`,
-//! `HELP`, `QUIT`). `docs/protocol.md` describes the wire protocol.
+//! commands (`BOOK`, `ALL`, `ANY`, `TOGETHER`, `CANCEL`, `HOLD`, `EXTEND`,
+//! `CONFIRM`, `SHOW`, `AVAIL`, `MAP`, `STATS`, `USE`, `MAPS`, `HELP`,
+//! `QUIT`). `docs/protocol.md` describes the wire protocol.
 //!
 //! # Running a server
 //!
@@ -16,8 +17,14 @@
 //!
 //! - [`protocol`]: framing, parsing to a typed [`protocol::Command`], and
 //!   every [`protocol::Reply`] written from one place;
-//! - [`Inventory`]: the seat map plus the booking table;
+//! - [`Catalog`]: every map of a server, by name ([`MapDef`]: `NAME=SPEC`,
+//!   [`resolve_maps`]: the `default` rules); [`Catalog::respond`] answers
+//!   one request on a connection's map, `USE`, `MAPS` and `MAP` itself;
+//! - [`Inventory`]: one map (numbered or a cabin, [`MapSpec`] from
+//!   seatplan): seats, bookings, holds, request ids;
 //!   [`Inventory::respond`] answers one request;
+//! - [`Clock`] ([`SystemClock`], [`ManualClock`]): the time holds expire
+//!   by; [`Catalog::expire_due`] and [`Catalog::run_expiry`];
 //! - [`BookingRef`]: a booking reference (OS randomness, constant-time
 //!   equality, redacted `Debug`); [`Redacted`] hides references in logged
 //!   request text;
@@ -25,8 +32,9 @@
 //!
 //! # Durability
 //!
-//! - [`Inventory::open`]: a data directory (a [`seatlog`] journal plus
-//!   snapshots), replayed at start; [`DataOptions`] (`--fsync`,
+//! - [`Catalog::open`] (and [`Inventory::open`] for one map): a data
+//!   directory (a [`seatlog`] journal plus snapshots) of every map,
+//!   replayed at start; [`DataOptions`] (`--fsync`,
 //!   `--snapshot-every`); [`Config::data_dir`] makes [`Server`] use one;
 //! - [`check_data`]: what a data directory holds (`--check-data`);
 //! - [`Access`]: whether a connection may run operator commands
@@ -52,6 +60,7 @@
 
 #![forbid(unsafe_code)]
 
+mod catalog;
 mod config;
 pub mod durable;
 mod inventory;
@@ -60,9 +69,14 @@ mod reference;
 mod server;
 mod stats;
 
+pub use catalog::{Catalog, MAPS_MAX_LISTED, MAX_MAP_NAME, MapDef, check_name, resolve_maps};
 pub use config::Config;
 pub use durable::{Commit, DataError, DataOptions, Opened, Unsettled};
-pub use inventory::{Access, Answered, DataCheck, Holds, Inventory, Scratch, check_data};
+pub use inventory::{
+    Access, Answered, Clock, DEFAULT_MAP, DataCheck, DataContents, Inventory, ManualClock,
+    MapContents, Scratch, SystemClock, check_data,
+};
 pub use reference::{BookingRef, Redacted};
+pub use seatplan::MapSpec;
 pub use server::{Server, ShutdownHandle};
 pub use stats::{CounterValues, Counters};

@@ -13,12 +13,16 @@ pub(crate) mod ids;
 pub(crate) mod record;
 pub(crate) mod state;
 
+mod snapshot;
+
 use std::fmt;
+use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 use seatlog::{Fatal, Journal, SyncPolicy, Ticket};
 
 use crate::Inventory;
+use crate::inventory::MapState;
 
 /// How to keep a data directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,18 +84,17 @@ impl fmt::Display for DataError {
 
 impl std::error::Error for DataError {}
 
-/// The journal of an inventory, and when it last took a snapshot.
+/// The journal every map of a server shares, when it last took a
+/// snapshot, and every map (for snapshots).
 #[derive(Debug)]
 pub(crate) struct Durable {
     pub(crate) journal: Journal,
     pub(crate) snapshot_every: u64,
     /// The seq of the last snapshot written; held while one is written.
     pub(crate) last_snapshot: Mutex<u64>,
-    /// Read-held by a grant from its seatcore RMW until its record is
-    /// appended (or the grant undone); write-held by a snapshot while it
-    /// reads the journal's last seq, the map and the bookings, so a
-    /// snapshot never holds a grant without its record.
-    pub(crate) grants: RwLock<()>,
+    /// Every map, indexed by map id (ids are dense from 0). Read by
+    /// snapshots and replay only, never on the request path.
+    pub(crate) maps: RwLock<Vec<Arc<MapState>>>,
 }
 
 /// Whether a reply must wait before it is sent.

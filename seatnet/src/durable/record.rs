@@ -11,7 +11,17 @@ pub(crate) const RECORD_VERSION: u8 = 1;
 const HAS_GRANT_REF: u8 = 1;
 const HAS_RELEASE: u8 = 2;
 const HAS_ID: u8 = 4;
-const KNOWN_FLAGS: u8 = HAS_GRANT_REF | HAS_RELEASE | HAS_ID;
+/// A map is defined: its name and spec (the record's map id is its id).
+const DEFINES_MAP: u8 = 8;
+/// The granted seats are a hold (reference, expiry, first placed), not a
+/// booking.
+const HAS_HOLD: u8 = 16;
+/// A hold becomes a booking under the same reference.
+const HAS_CONFIRM: u8 = 32;
+/// A hold's expiry moves.
+const HAS_EXTEND: u8 = 64;
+/// The release is a hold's expiry (its reference answers `expired`).
+const RELEASE_EXPIRED: u8 = 128;
 
 /// What a change did, borrowed from the request being answered.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -24,6 +34,24 @@ pub(crate) struct Change<'a> {
     pub(crate) released: Option<(u128, &'a [Range<u64>])>,
     /// The request id and the exact reply (without terminator).
     pub(crate) id: Option<(&'a str, &'a [u8])>,
+    /// A new map: its name and spec.
+    pub(crate) define: Option<(&'a str, &'a str)>,
+    /// The grant is a hold: reference, expiry and first placement (ms).
+    pub(crate) hold: Option<HoldTimes>,
+    /// A hold confirmed into a booking.
+    pub(crate) confirm: Option<u128>,
+    /// A hold extended: reference and new expiry (ms).
+    pub(crate) extend: Option<(u128, u64)>,
+    /// The release is an expiry.
+    pub(crate) expired: bool,
+}
+
+/// A hold's reference and times, as journaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HoldTimes {
+    pub(crate) reference: u128,
+    pub(crate) expires_ms: u64,
+    pub(crate) placed_ms: u64,
 }
 
 impl Change<'_> {
@@ -40,6 +68,21 @@ impl Change<'_> {
         if self.id.is_some() {
             flags |= HAS_ID;
         }
+        if self.define.is_some() {
+            flags |= DEFINES_MAP;
+        }
+        if self.hold.is_some() {
+            flags |= HAS_HOLD;
+        }
+        if self.confirm.is_some() {
+            flags |= HAS_CONFIRM;
+        }
+        if self.extend.is_some() {
+            flags |= HAS_EXTEND;
+        }
+        if self.expired {
+            flags |= RELEASE_EXPIRED;
+        }
         out.extend_from_slice(&[RECORD_VERSION, flags]);
         if let Some(r) = self.booking {
             out.extend_from_slice(&r.to_le_bytes());
@@ -55,6 +98,24 @@ impl Change<'_> {
             put_varint(&mut out, reply.len() as u64);
             out.extend_from_slice(reply);
         }
+        if let Some((name, spec)) = self.define {
+            for text in [name, spec] {
+                out.push(text.len() as u8);
+                out.extend_from_slice(text.as_bytes());
+            }
+        }
+        if let Some(h) = self.hold {
+            out.extend_from_slice(&h.reference.to_le_bytes());
+            out.extend_from_slice(&h.expires_ms.to_le_bytes());
+            out.extend_from_slice(&h.placed_ms.to_le_bytes());
+        }
+        if let Some(r) = self.confirm {
+            out.extend_from_slice(&r.to_le_bytes());
+        }
+        if let Some((r, expires)) = self.extend {
+            out.extend_from_slice(&r.to_le_bytes());
+            out.extend_from_slice(&expires.to_le_bytes());
+        }
         out
     }
 }
@@ -66,10 +127,16 @@ pub(crate) struct ChangeRecord {
     pub(crate) booking: Option<u128>,
     pub(crate) released: Option<(u128, Vec<Range<u64>>)>,
     pub(crate) id: Option<(String, Vec<u8>)>,
+    pub(crate) define: Option<(String, String)>,
+    pub(crate) hold: Option<HoldTimes>,
+    pub(crate) confirm: Option<u128>,
+    pub(crate) extend: Option<(u128, u64)>,
+    pub(crate) expired: bool,
 }
 
 impl ChangeRecord {
-    /// Reads a payload for a map of `capacity` seats.
+    /// Reads a payload for a map of `capacity` seats (0 for a map not yet
+    /// defined: only a definition may come with it).
     pub(crate) fn decode(bytes: &[u8], capacity: u64) -> Result<ChangeRecord, String> {
         let mut r = Reader::new(bytes);
         let version = r.u8()?;
@@ -78,10 +145,9 @@ impl ChangeRecord {
                 "record format version {version}, this build reads {RECORD_VERSION}"
             ));
         }
+        // Every bit of the flags has a meaning (earlier builds refuse the
+        // ones they do not know).
         let flags = r.u8()?;
-        if flags & !KNOWN_FLAGS != 0 {
-            return Err(format!("unknown record flags 0x{flags:02x}"));
-        }
         let booking = if flags & HAS_GRANT_REF != 0 {
             Some(r.u128()?)
         } else {
@@ -103,6 +169,36 @@ impl ChangeRecord {
         } else {
             None
         };
+        let define = if flags & DEFINES_MAP != 0 {
+            let mut text = || -> Result<String, String> {
+                let len = usize::from(r.u8()?);
+                std::str::from_utf8(r.take(len)?)
+                    .map(str::to_owned)
+                    .map_err(|_| "map name or spec is not UTF-8".to_string())
+            };
+            Some((text()?, text()?))
+        } else {
+            None
+        };
+        let hold = if flags & HAS_HOLD != 0 {
+            Some(HoldTimes {
+                reference: r.u128()?,
+                expires_ms: r.u64()?,
+                placed_ms: r.u64()?,
+            })
+        } else {
+            None
+        };
+        let confirm = if flags & HAS_CONFIRM != 0 {
+            Some(r.u128()?)
+        } else {
+            None
+        };
+        let extend = if flags & HAS_EXTEND != 0 {
+            Some((r.u128()?, r.u64()?))
+        } else {
+            None
+        };
         if !r.is_done() {
             return Err("bytes after the record's fields".to_string());
         }
@@ -111,6 +207,11 @@ impl ChangeRecord {
             booking,
             released,
             id,
+            define,
+            hold,
+            confirm,
+            extend,
+            expired: flags & RELEASE_EXPIRED != 0,
         })
     }
 }
@@ -139,6 +240,26 @@ mod tests {
                 id: Some(("z", b"OK cancelled")),
                 ..Change::default()
             },
+            Change {
+                define: Some(("AB123", "30x3-3")),
+                ..Change::default()
+            },
+            Change {
+                granted: &runs,
+                hold: Some(HoldTimes {
+                    reference: 9,
+                    expires_ms: 1 << 40,
+                    placed_ms: 3,
+                }),
+                ..Change::default()
+            },
+            Change {
+                confirm: Some(9),
+                extend: Some((8, 12345)),
+                released: Some((7, &runs)),
+                expired: true,
+                ..Change::default()
+            },
         ];
         for change in shapes {
             let bytes = change.encode();
@@ -152,6 +273,14 @@ mod tests {
             assert_eq!(
                 back.id.as_ref().map(|(i, r)| (i.as_str(), r.as_slice())),
                 change.id
+            );
+            assert_eq!(
+                back.define.as_ref().map(|(n, s)| (n.as_str(), s.as_str())),
+                change.define
+            );
+            assert_eq!(
+                (back.hold, back.confirm, back.extend, back.expired),
+                (change.hold, change.confirm, change.extend, change.expired)
             );
             // Every truncation is an error, never a panic.
             for cut in 0..bytes.len() {
@@ -170,7 +299,7 @@ mod tests {
                 .contains("version 2")
         );
         bytes[0] = RECORD_VERSION;
-        bytes[1] = 0x80;
+        bytes[1] = HAS_GRANT_REF;
         assert!(ChangeRecord::decode(&bytes, 10).is_err());
     }
 }

@@ -14,22 +14,17 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use parking_lot::{Mutex, RwLock};
-use seatcore::SeatMap;
-use seatlog::{AppendError, Fatal, Journal, Options, Recovered, Storage, Ticket};
+use seatlog::{AppendError, Fatal, Storage, Ticket};
+use seatplan::MapSpec;
 
-use super::bookings::Bookings;
-use super::{BookingRef, ExecScratch, Inventory, runs};
+use super::{BookingRef, ExecScratch, Fate, Inventory, runs};
 use crate::Answered;
-use crate::config::Config;
+use crate::catalog::{Catalog, MapDef};
 use crate::durable::ids::Ids;
-use crate::durable::record::{Change, ChangeRecord};
-use crate::durable::{Commit, DataError, DataOptions, Durable, Opened, state};
+use crate::durable::record::{Change, HoldTimes};
+use crate::durable::{Commit, DataError, DataOptions, Opened};
 use crate::protocol::{Command, Number, Reply, SeatList, SeatOutcome, quote};
 use crate::stats::Counters;
-
-/// The one map of this server, as journal map id (issue 7 brings more).
-const MAP_ID: u32 = 0;
 
 /// What one change did, for the id table and the caller.
 struct Logged {
@@ -49,8 +44,10 @@ impl Logged {
 }
 
 impl Inventory {
-    /// Opens (or creates) the data directory `dir` for a map of `seats`
-    /// seats and replays it: the newest snapshot, then every later record.
+    /// Opens (or creates) the data directory `dir` for a `default` map of
+    /// `seats` numbered seats (and whatever other maps it holds) and
+    /// replays it: the newest snapshot, then every later record. A server
+    /// of many maps uses [`Catalog::open`](crate::Catalog::open).
     ///
     /// # Errors
     ///
@@ -62,14 +59,9 @@ impl Inventory {
         dir: impl AsRef<Path>,
         options: DataOptions,
     ) -> Result<(Inventory, Opened), DataError> {
-        let dir = dir.as_ref();
-        let storage = seatlog::DirStorage::new(dir).map_err(|e| {
-            DataError(format!(
-                "cannot use {} as a data directory: {e}",
-                dir.display()
-            ))
-        })?;
-        Inventory::open_in(seats, Arc::new(storage), options)
+        let defs = [MapDef::numbered_default(seats)];
+        let (catalog, opened) = Catalog::open(&defs, dir, options)?;
+        Ok((catalog.default_map().clone(), opened))
     }
 
     /// [`open`](Self::open) over any [`Storage`] (tests use
@@ -83,36 +75,9 @@ impl Inventory {
         storage: Arc<dyn Storage>,
         options: DataOptions,
     ) -> Result<(Inventory, Opened), DataError> {
-        let mut journal_options = Options::new(format!("seats={seats}"));
-        journal_options.sync = options.fsync;
-        journal_options.segment_size = options.segment_size;
-        journal_options.max_record_size = options.max_record_size;
-        let dir = storage.describe();
-        let (journal, recovered) = Journal::open_in(storage, journal_options).map_err(|e| match e {
-            seatlog::Error::MetaMismatch { on_disk, .. } => DataError(format!(
-                "data directory {dir} holds a map of \"{on_disk}\", but --seats is {seats}; start with --seats matching it or use another directory"
-            )),
-            e => DataError(e.to_string()),
-        })?;
-        let Rebuilt {
-            map,
-            bookings,
-            ids,
-            opened,
-        } = rebuild(seats, &recovered, &dir)?;
-        let inventory = Inventory {
-            map,
-            bookings,
-            max_seats: Config::DEFAULT_MAX_SEATS_PER_REQUEST,
-            ids: Mutex::new(ids),
-            durable: Some(Durable {
-                journal,
-                snapshot_every: options.snapshot_every,
-                last_snapshot: Mutex::new(opened.snapshot_seq.unwrap_or(0)),
-                grants: RwLock::new(()),
-            }),
-        };
-        Ok((inventory, opened))
+        let defs = [MapDef::numbered_default(seats)];
+        let (catalog, opened) = Catalog::open_in(&defs, storage, options)?;
+        Ok((catalog.default_map().clone(), opened))
     }
 
     /// Whether changes are journaled (the inventory was opened on a data
@@ -142,69 +107,30 @@ impl Inventory {
         self.durable.as_ref().map(|d| d.journal.stats())
     }
 
-    /// Writes a snapshot of the seats, bookings and request ids as of the
-    /// journal's last record, unless one was written there already.
-    /// Returns its seq. Safe while requests run (see the module docs).
+    /// Writes a snapshot of every map (seats, bookings, holds, request
+    /// ids) as of the journal's last record, unless one was written there
+    /// already. Returns its seq. Safe while requests run (see the module
+    /// docs).
     ///
     /// # Errors
     ///
     /// [`DataError`] if it cannot be written (the journal keeps working;
     /// a failed sync is fatal and shows up on the next wait too).
     pub fn snapshot(&self) -> Result<Option<u64>, DataError> {
-        let Some(d) = &self.durable else {
-            return Ok(None);
-        };
-        let mut last = d.last_snapshot.lock();
-        self.snapshot_locked(d, &mut last, false)
-    }
-
-    /// Writes a snapshot as of the journal's last record; unless `force`
-    /// (the `SNAPSHOT` command), not if one was written there already.
-    pub(super) fn snapshot_locked(
-        &self,
-        d: &Durable,
-        last: &mut u64,
-        force: bool,
-    ) -> Result<Option<u64>, DataError> {
-        let (seq, map, bookings) = {
-            // No grant is between its RMW and its append meanwhile, so
-            // every grant the map shows has a record <= seq; and every
-            // record <= seq is applied in memory once seq is handed out.
-            let _grants = d.grants.write();
-            let seq = d.journal.last_seq();
-            if seq == *last && !force {
-                return Ok(None);
-            }
-            (seq, self.map.snapshot(), self.bookings.entries())
-        };
-        // Taken after the grants lock is released: a request with an id
-        // holds the id lock while it waits for the grants lock.
-        let bytes = state::encode(&map, &bookings, &self.ids.lock());
-        // The state may also hold cancels (and ids) of records after seq;
-        // make them durable before the snapshot can be used, so replaying
-        // them over it (idempotent) is always possible.
-        d.journal.sync().map_err(|e| DataError(e.to_string()))?;
-        d.journal
-            .write_snapshot(seq, &bytes)
-            .map_err(|e| DataError(e.to_string()))?;
-        *last = seq;
-        Ok(Some(seq))
-    }
-
-    /// A periodic snapshot, unless another one is being written.
-    fn snapshot_if_free(&self) {
-        let Some(d) = &self.durable else { return };
-        let Some(mut last) = d.last_snapshot.try_lock() else {
-            return;
-        };
-        if let Err(e) = self.snapshot_locked(d, &mut last, false) {
-            tracing::warn!(error = %e, "periodic snapshot failed");
+        match &self.durable {
+            Some(d) => d.snapshot(),
+            None => Ok(None),
         }
     }
 
     /// Whether `command` goes through [`respond_change`](Self::respond_change):
     /// a change, when there is a journal or a request id.
+    /// Confirms, extends and cancels of holds always do: they decide
+    /// under the hold table's lock (and the journal's, with one).
     pub(super) fn logs(&self, command: &Command<'_>, id: Option<&str>) -> bool {
+        if self.hold_fate(command).is_some() {
+            return true;
+        }
         let change = matches!(
             command,
             Command::Original(_)
@@ -213,8 +139,21 @@ impl Inventory {
                 | Command::Any(_)
                 | Command::Together(_)
                 | Command::Cancel(_)
+                | Command::Hold(_)
+                | Command::HoldAny(_)
+                | Command::HoldTogether(_)
         );
         change && (self.durable.is_some() || id.is_some())
+    }
+
+    /// The fate `command` decides for a hold, if it is about one.
+    fn hold_fate<'c>(&self, command: &Command<'c>) -> Option<(Fate, &'c str)> {
+        match *command {
+            Command::Confirm(text) => Some((Fate::Confirm, text)),
+            Command::Extend(text) => Some((Fate::Extend, text)),
+            Command::Cancel(text) if self.is_hold(text) => Some((Fate::Cancel, text)),
+            _ => None,
+        }
     }
 
     /// Answers a change request with a journal or an id: a remembered id
@@ -229,7 +168,7 @@ impl Inventory {
     ) -> Answered {
         // Held through the change, so two requests with one id cannot
         // both do it (requests with ids are serialised; others are not).
-        let mut ids = id.map(|_| self.ids.lock());
+        let mut ids = id.map(|_| self.state.ids.lock());
         if let (Some(id), Some(ids)) = (id, &ids) {
             if let Some(e) = ids.get(id) {
                 out.extend_from_slice(&e.reply);
@@ -248,15 +187,25 @@ impl Inventory {
         }
         let logged = {
             let ids = ids.as_deref_mut();
-            match command {
-                Command::Cancel(text) => self.cancel_logged(text, id, ids, scratch, out),
-                command => self.grant_logged(command, id, ids, scratch, counters, out),
+            match (self.hold_fate(&command), command) {
+                (Some((fate, text)), _) => {
+                    let a = self.respond_hold(fate, text, id, ids, out);
+                    Logged {
+                        commit: a.commit,
+                        error: a.error,
+                        snapshot_due: a.snapshot_due,
+                    }
+                }
+                (None, Command::Cancel(text)) => self.cancel_logged(text, id, ids, scratch, out),
+                (None, command) => self.grant_logged(command, id, ids, scratch, counters, out),
             }
         };
         // The snapshot reads the id table: release it first.
         drop(ids);
         if logged.snapshot_due {
-            self.snapshot_if_free();
+            if let Some(d) = &self.durable {
+                d.snapshot_if_free();
+            }
         }
         Answered {
             error: logged.error,
@@ -277,14 +226,29 @@ impl Inventory {
         out: &mut Vec<u8>,
     ) -> Logged {
         let start = out.len();
-        let capacity = self.map.capacity();
+        let capacity = self.state.map.capacity();
         // Held until the record is appended or the grant undone (see
         // `Durable::grants`).
-        let _grants = self.durable.as_ref().map(|d| d.grants.read());
+        let _grants = self.durable.as_ref().map(|_| self.state.grants.read());
         let reply = self.execute(command, scratch, counters);
-        reply.write_to(out);
+        reply.write_on(out, &self.state.spec);
         let error = reply.is_error();
+        let mut hold = None;
         let (granted, booking) = match reply {
+            Reply::Held {
+                reference,
+                seats: SeatList::Runs(runs),
+                expires_ms,
+                placed_ms,
+                ..
+            } => {
+                hold = Some(HoldTimes {
+                    reference: reference.to_raw(),
+                    expires_ms,
+                    placed_ms,
+                });
+                (runs.to_vec(), None)
+            }
             Reply::Original { numbers, outcomes } => {
                 (granted_runs(numbers, outcomes, capacity), None)
             }
@@ -296,6 +260,11 @@ impl Inventory {
             Reply::Seats {
                 reference,
                 seats: SeatList::Runs(runs),
+            }
+            | Reply::Together {
+                reference,
+                seats: SeatList::Runs(runs),
+                ..
             } => (runs.to_vec(), Some(reference)),
             _ => return Logged::unchanged(error),
         };
@@ -313,10 +282,12 @@ impl Inventory {
         let change = Change {
             granted: &granted,
             booking: booking.map(BookingRef::to_raw),
+            hold,
             released: None,
             id: id.map(|id| (id, reply_bytes)),
+            ..Change::default()
         };
-        let appended = d.journal.append(MAP_ID, now, |seq| {
+        let appended = d.journal.append(self.state.id, now, |seq| {
             // In the closure, so the id is in the table once seq is out
             // (a snapshot at seq must hold it).
             if let (Some(id), Some(ids)) = (id, ids.as_deref_mut()) {
@@ -342,11 +313,18 @@ impl Inventory {
                     ids.remove(id);
                 }
                 if let Some(r) = booking {
-                    self.bookings.remove(r);
+                    self.state.bookings.remove(r);
                 }
-                runs::release_runs(&self.map, &granted);
+                if let Some(h) = hold {
+                    self.state
+                        .holds
+                        .lock()
+                        .open
+                        .remove(&BookingRef::from_raw(h.reference));
+                }
+                runs::release_runs(&self.state.map, &granted);
                 out.truncate(start);
-                refused(&e, out);
+                refused(&e, out, &self.state.spec);
                 Logged::unchanged(true)
             }
         }
@@ -363,11 +341,12 @@ impl Inventory {
         out: &mut Vec<u8>,
     ) -> Logged {
         let start = out.len();
-        let found = BookingRef::from_text(text).and_then(|r| Some((r, self.bookings.get(r)?)));
+        let found =
+            BookingRef::from_text(text).and_then(|r| Some((r, self.state.bookings.get(r)?)));
         let mut unknown = |out: &mut Vec<u8>| {
             out.truncate(start);
             *scratch.text = quote(text);
-            Reply::UnknownBooking(scratch.text).write_to(out);
+            Reply::UnknownBooking(scratch.text).write_on(out, &self.state.spec);
             Logged::unchanged(true)
         };
         let Some((reference, held)) = found else {
@@ -377,14 +356,14 @@ impl Inventory {
             reference,
             seats: SeatList::Runs(&held),
         }
-        .write_to(out);
+        .write_on(out, &self.state.spec);
         let now = now_ms();
         let Some(d) = &self.durable else {
             // Memory only, with an id: as without one.
-            if self.bookings.remove(reference).is_none() {
+            if self.state.bookings.remove(reference).is_none() {
                 return unknown(out);
             }
-            runs::release_runs(&self.map, &held);
+            runs::release_runs(&self.state.map, &held);
             if let (Some(id), Some(ids)) = (id, ids) {
                 ids.insert(id, &out[start..], now, 0);
             }
@@ -392,14 +371,14 @@ impl Inventory {
         };
         let mut won = false;
         let reply_bytes = &out[start..];
-        let appended = d.journal.append(MAP_ID, now, |seq| {
+        let appended = d.journal.append(self.state.id, now, |seq| {
             // Under the journal's queue lock, seq taken: now the release.
             // The table entry goes first, so two CANCELs of one reference
             // cannot both free the seats; the loser writes an empty record.
-            if self.bookings.remove(reference).is_none() {
+            if self.state.bookings.remove(reference).is_none() {
                 return Change::default().encode();
             }
-            runs::release_runs(&self.map, &held);
+            runs::release_runs(&self.state.map, &held);
             won = true;
             if let (Some(id), Some(ids)) = (id, ids.as_deref_mut()) {
                 ids.insert(id, reply_bytes, now, seq);
@@ -431,110 +410,15 @@ impl Inventory {
                         ids.remove(id);
                     }
                     for run in &held {
-                        let _ = self.map.reserve_range(run.clone());
+                        let _ = self.state.map.reserve_range(run.clone());
                     }
-                    self.bookings.insert_as(reference, held);
+                    self.state.bookings.insert_as(reference, held);
                 }
                 out.truncate(start);
-                refused(&e, out);
+                refused(&e, out, &self.state.spec);
                 Logged::unchanged(true)
             }
         }
-    }
-}
-
-/// The state a data directory's recovery yields, built once.
-pub(super) struct Rebuilt {
-    pub(super) map: SeatMap,
-    pub(super) bookings: Bookings,
-    pub(super) ids: Ids,
-    pub(super) opened: Opened,
-}
-
-/// The map, bookings and request ids of `recovered` (the newest snapshot,
-/// then every later record), for a map of `seats` seats in `dir`.
-pub(super) fn rebuild(seats: u64, recovered: &Recovered, dir: &str) -> Result<Rebuilt, DataError> {
-    let bookings = Bookings::new();
-    let mut ids = Ids::default();
-    let mut opened = Opened {
-        warnings: recovered.warnings.clone(),
-        ..Opened::default()
-    };
-    if let Some(t) = &recovered.torn_tail {
-        opened.warnings.push(format!("dropped a torn tail: {t:?}"));
-    }
-    // The map comes from the snapshot when there is one, else empty:
-    // built once either way.
-    let mut map = match &recovered.snapshot {
-        Some(snapshot) => {
-            let state = state::decode(&snapshot.bytes, seats).map_err(|e| {
-                DataError(format!(
-                    "data directory {dir}: snapshot at seq {} cannot be read: {e}",
-                    snapshot.seq
-                ))
-            })?;
-            for (reference, held) in state.bookings {
-                bookings.insert_as(BookingRef::from_raw(reference), held);
-            }
-            for (id, e) in state.ids {
-                ids.insert(&id, &e.reply, e.time_ms, e.seq);
-            }
-            opened.snapshot_seq = Some(snapshot.seq);
-            SeatMap::from_snapshot(&state.map)
-        }
-        None => SeatMap::new(seats),
-    }
-    .map_err(|e| DataError(e.to_string()))?;
-    for record in &recovered.records {
-        let change = ChangeRecord::decode(&record.payload, seats).map_err(|e| {
-            DataError(format!(
-                "data directory {dir}: record {} cannot be read: {e}",
-                record.seq
-            ))
-        })?;
-        replay(
-            &mut map,
-            &bookings,
-            &mut ids,
-            record.seq,
-            record.time_ms,
-            change,
-        );
-    }
-    opened.records = recovered.records.len();
-    Ok(Rebuilt {
-        map,
-        bookings,
-        ids,
-        opened,
-    })
-}
-
-/// Applies one replayed record (idempotent: replaying it over a state that
-/// already has it changes nothing).
-fn replay(
-    map: &mut SeatMap,
-    bookings: &Bookings,
-    ids: &mut Ids,
-    seq: u64,
-    time_ms: u64,
-    change: ChangeRecord,
-) {
-    for run in &change.granted {
-        // In range: decode checked every run against the seat count.
-        let _ = map.set_range_mut(run.clone(), true);
-    }
-    if let Some(reference) = change.booking {
-        bookings.insert_as(BookingRef::from_raw(reference), change.granted);
-    }
-    if let Some((reference, held)) = change.released {
-        bookings.remove(BookingRef::from_raw(reference));
-        for run in held {
-            let _ = map.set_range_mut(run, false);
-        }
-    }
-    if let Some((id, reply)) = change.id {
-        ids.insert(&id, &reply, time_ms, seq);
     }
 }
 
@@ -555,23 +439,23 @@ fn granted_runs(numbers: &[Number], outcomes: &[SeatOutcome], capacity: u64) -> 
 /// The reply to a refused append: `ERR record-too-large` for a change
 /// whose record is over the journal's limit (it would be refused however
 /// much space there is), `ERR disk-full` otherwise.
-fn refused(e: &AppendError, out: &mut Vec<u8>) {
+pub(super) fn refused(e: &AppendError, out: &mut Vec<u8>, spec: &MapSpec) {
     let why = match e {
         AppendError::TooLarge { len, max } => {
             return Reply::RecordTooLarge {
                 len: *len,
                 max: *max,
             }
-            .write_to(out);
+            .write_on(out, spec);
         }
         AppendError::DiskFull => "no space left for the journal".to_string(),
         other => other.to_string(),
     };
-    Reply::DiskFull(&why).write_to(out);
+    Reply::DiskFull(&why).write_on(out, spec);
 }
 
 /// Now, in ms since the Unix epoch (0 if the clock is before it).
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)

@@ -7,6 +7,9 @@
 
 mod bookings;
 mod check;
+mod expiry;
+mod hold_ops;
+mod holds;
 mod journal;
 mod operator;
 mod respond;
@@ -14,12 +17,30 @@ mod runs;
 
 use std::ops::Range;
 
-use parking_lot::Mutex;
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
 use seatcore::{AllOrNothingError, CapacityError, ReserveOutcome, SearchError, SeatMap};
 
-use bookings::{Bookings, Held};
-pub use check::{DataCheck, Holds, check_data};
+pub(crate) use bookings::{Bookings, Held};
+pub use check::{DataCheck, DataContents, MapContents, check_data};
+pub(crate) use expiry::HoldTimer;
+pub use expiry::{Clock, ManualClock, SystemClock};
+pub(crate) use hold_ops::Fate;
+use hold_ops::HoldView;
+pub(crate) use holds::Hold;
+use holds::Holds;
+pub(crate) use journal::now_ms;
 pub use respond::{Access, Answered, Scratch};
+
+/// How often TOGETHER on a cabin chooses again when its choice was taken
+/// by others before it could claim it.
+pub(crate) const TOGETHER_TRIES: usize = 8;
+
+/// The name of the map every connection starts on.
+pub const DEFAULT_MAP: &str = "default";
+
+use seatplan::MapSpec;
 
 use crate::config::Config;
 use crate::durable::Durable;
@@ -28,8 +49,12 @@ use crate::protocol::{Command, Number, Reply, SeatList, SeatOutcome, StatsSnapsh
 use crate::reference::BookingRef;
 use crate::stats::Counters;
 
-/// The seats (a [`SeatMap`], library seats from 0, wire seats from 1) and
-/// the booking references that hold some of them.
+/// One seat map as the server serves it: its seats (a [`SeatMap`],
+/// library seats from 0, wire seats from 1 or labels like `12A`), the
+/// booking references that hold some of them, and its request ids. A
+/// cheap handle ([`Clone`] shares the same map): the server's catalog
+/// (`catalog/`) holds one per map and a connection holds the one it
+/// `USE`s.
 ///
 /// # Examples
 ///
@@ -41,33 +66,126 @@ use crate::stats::Counters;
 /// assert_eq!(inventory.map().free_count(), 99);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Inventory {
-    map: SeatMap,
-    bookings: Bookings,
+    state: Arc<MapState>,
     max_seats: u64,
-    /// Request ids and their replies (`durable/ids.rs`). Held from the
-    /// look-up through the change of a request that carries an id.
-    ids: Mutex<Ids>,
-    /// The journal, with `--data-dir` (`journal.rs`).
-    durable: Option<Durable>,
+    /// The journal, with `--data-dir` (`journal.rs`), shared by every map.
+    durable: Option<Arc<Durable>>,
+    /// The hold clock, settings and deadline queue, shared by every map.
+    timer: Arc<HoldTimer>,
+}
+
+/// What one map holds; shared by its [`Inventory`] handles and (with a
+/// journal) the snapshot writer's registry of maps.
+#[derive(Debug)]
+pub(crate) struct MapState {
+    /// The journal's map id (`default` is 0).
+    pub(crate) id: u32,
+    /// The name clients `USE`.
+    pub(crate) name: Box<str>,
+    /// Numbered or cabin, and how seats are written.
+    pub(crate) spec: MapSpec,
+    pub(crate) map: SeatMap,
+    pub(crate) bookings: Bookings,
+    /// Request ids and their replies (`durable/ids.rs`), per map: an id
+    /// names a change on the map it was sent to. Held from the look-up
+    /// through the change of a request that carries an id.
+    pub(crate) ids: Mutex<Ids>,
+    /// Read-held by a journaled grant from its seatcore RMW until its
+    /// record is appended (or the grant undone); write-held by a snapshot
+    /// while it reads the journal's last seq and this map, so a snapshot
+    /// never holds a grant without its record. Per map, so grants on
+    /// different maps never touch one lock.
+    pub(crate) grants: RwLock<()>,
+    /// Holds and expired hold references (`holds.rs`).
+    pub(crate) holds: Holds,
+}
+
+impl MapState {
+    pub(crate) fn new(id: u32, name: &str, spec: MapSpec, map: SeatMap) -> MapState {
+        MapState {
+            id,
+            name: name.into(),
+            spec,
+            map,
+            bookings: Bookings::new(),
+            ids: Mutex::new(Ids::default()),
+            grants: RwLock::new(()),
+            holds: Holds::default(),
+        }
+    }
 }
 
 impl Inventory {
-    /// `seats` free seats (wire numbers `1..=seats`) and no bookings; at
-    /// most [`Config::DEFAULT_MAX_SEATS_PER_REQUEST`] seats per request.
+    /// The map named `default`: `seats` numbered seats (wire numbers
+    /// `1..=seats`) and no bookings; at most
+    /// [`Config::DEFAULT_MAX_SEATS_PER_REQUEST`] seats per request.
     ///
     /// # Errors
     ///
     /// [`CapacityError`] if `seats` is 0 or too large for memory.
     pub fn new(seats: u64) -> Result<Self, CapacityError> {
-        Ok(Inventory {
-            map: SeatMap::new(seats)?,
-            bookings: Bookings::new(),
+        Inventory::with_spec(DEFAULT_MAP, MapSpec::Numbered { seats })
+    }
+
+    /// A map named `name` laid out as `spec`, in memory.
+    ///
+    /// # Errors
+    ///
+    /// [`CapacityError`] if the map has no seats or is too large for memory.
+    pub fn with_spec(name: &str, spec: MapSpec) -> Result<Self, CapacityError> {
+        let map = SeatMap::new(spec.seats())?;
+        let timer = Arc::new(HoldTimer::new(
+            Arc::new(SystemClock),
+            Config::DEFAULT_HOLD_TTL,
+            Config::DEFAULT_HOLD_MAX,
+        ));
+        Ok(Inventory::from_state(
+            MapState::new(0, name, spec, map),
+            None,
+            timer,
+        ))
+    }
+
+    pub(crate) fn from_state(
+        state: MapState,
+        durable: Option<Arc<Durable>>,
+        timer: Arc<HoldTimer>,
+    ) -> Inventory {
+        Inventory {
+            state: Arc::new(state),
             max_seats: Config::DEFAULT_MAX_SEATS_PER_REQUEST,
-            ids: Mutex::new(Ids::default()),
-            durable: None,
-        })
+            durable,
+            timer,
+        }
+    }
+
+    /// Shares `timer` (the catalog's hold settings and queue).
+    pub(crate) fn set_timer(&mut self, timer: &Arc<HoldTimer>) {
+        self.timer = Arc::clone(timer);
+    }
+
+    /// How many holds are open.
+    #[must_use]
+    pub fn hold_count(&self) -> usize {
+        self.state.holds.len()
+    }
+
+    pub(crate) fn state(&self) -> &Arc<MapState> {
+        &self.state
+    }
+
+    /// The map's name (`default` for the original's).
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.state.name
+    }
+
+    /// The map's layout: numbered seats or a cabin.
+    #[must_use]
+    pub fn spec(&self) -> &MapSpec {
+        &self.state.spec
     }
 
     /// The same inventory, with at most `max` seats (at least 1) per
@@ -92,6 +210,11 @@ impl Inventory {
         }
     }
 
+    /// Sets the per-request cap in place (the catalog's maps).
+    pub(crate) fn set_max_seats_per_request(&mut self, max: u64) {
+        self.max_seats = max.max(1);
+    }
+
     /// Most seats one `ANY`, `TOGETHER`, `BOOK` or `ALL` may ask for.
     #[must_use]
     pub fn max_seats_per_request(&self) -> u64 {
@@ -101,13 +224,13 @@ impl Inventory {
     /// The seat map.
     #[must_use]
     pub fn map(&self) -> &SeatMap {
-        &self.map
+        &self.state.map
     }
 
     /// How many bookings can be cancelled now.
     #[must_use]
     pub fn booking_count(&self) -> usize {
-        self.bookings.len()
+        self.state.bookings.len()
     }
 
     /// Carries out `command` and says what to answer. `out` is scratch space
@@ -118,7 +241,7 @@ impl Inventory {
         out: ExecScratch<'a>,
         counters: &Counters,
     ) -> Reply<'a> {
-        let seats = self.map.capacity();
+        let seats = self.state.map.capacity();
         match command {
             Command::Original(numbers) => Reply::Original {
                 numbers,
@@ -134,12 +257,28 @@ impl Inventory {
             Command::Together(n) => self
                 .too_many("TOGETHER", n)
                 .unwrap_or_else(|| self.together(n, out)),
+            Command::Hold(numbers) => self
+                .too_many("HOLD", numbers.len() as u64)
+                .unwrap_or_else(|| self.hold_seats(numbers, out)),
+            Command::HoldAny(n) => self
+                .too_many("HOLD ANY", n)
+                .unwrap_or_else(|| self.hold_any(n, out)),
+            Command::HoldTogether(n) => self
+                .too_many("HOLD TOGETHER", n)
+                .unwrap_or_else(|| self.hold_together(n, out)),
+            // `respond` sends these to `respond_hold` before `execute`
+            // (they decide a hold's fate under its lock); if one came
+            // here, it would be about no hold this map knows.
+            Command::Confirm(text) | Command::Extend(text) => {
+                *out.text = quote(text);
+                Reply::UnknownBooking(out.text)
+            }
             Command::Cancel(text) => self.cancel(text, out),
             Command::Show(text) => self.show(text, out),
-            Command::Avail => Reply::Avail(&self.map),
+            Command::Avail => Reply::Avail(&self.state.map),
             Command::Stats => {
                 let c = counters.values();
-                let free = self.map.free_count();
+                let free = self.state.map.free_count();
                 Reply::Stats(StatsSnapshot {
                     seats,
                     free,
@@ -179,10 +318,10 @@ impl Inventory {
         grants: &mut Vec<ReserveOutcome>,
         outcomes: &'a mut Vec<SeatOutcome>,
     ) -> &'a [SeatOutcome] {
-        let capacity = self.map.capacity();
+        let capacity = self.state.map.capacity();
         seats.clear();
         seats.extend(numbers.iter().filter_map(|n| n.library_seat(capacity)));
-        self.map.reserve_each_into(seats, grants);
+        self.state.map.reserve_each_into(seats, grants);
         let mut granted = grants.iter();
         outcomes.clear();
         outcomes.extend(numbers.iter().map(|n| {
@@ -200,7 +339,7 @@ impl Inventory {
     }
 
     fn book<'a>(&'a self, numbers: &'a [Number], out: ExecScratch<'a>) -> Reply<'a> {
-        let capacity = self.map.capacity();
+        let capacity = self.state.map.capacity();
         let outcomes = self.reserve_each(numbers, out.seats, out.grants, out.outcomes);
         out.seats.clear();
         out.seats.extend(
@@ -214,14 +353,14 @@ impl Inventory {
             return Reply::NoneReserved { numbers, outcomes };
         }
         Reply::Booked {
-            reference: self.bookings.insert(sorted_runs(out.seats)),
+            reference: self.state.bookings.insert(sorted_runs(out.seats)),
             numbers,
             outcomes,
         }
     }
 
     fn all<'a>(&'a self, numbers: &'a [Number], out: ExecScratch<'a>) -> Reply<'a> {
-        let capacity = self.map.capacity();
+        let capacity = self.state.map.capacity();
         if numbers.iter().any(|n| n.wire_seat(capacity).is_none()) {
             return Reply::InvalidSeats {
                 numbers,
@@ -231,7 +370,7 @@ impl Inventory {
         out.seats.clear();
         out.seats
             .extend(numbers.iter().filter_map(|n| n.library_seat(capacity)));
-        match self.map.reserve_all(out.seats) {
+        match self.state.map.reserve_all(out.seats) {
             Ok(()) => self.booked(sorted_runs(out.seats), out.runs),
             Err(AllOrNothingError::Duplicate { seat }) => Reply::DuplicateSeat(seat),
             Err(AllOrNothingError::Conflict { taken }) => {
@@ -247,7 +386,7 @@ impl Inventory {
 
     fn any<'a>(&'a self, n: u64, out: ExecScratch<'a>) -> Reply<'a> {
         // seatcore hands back ascending, maximal runs: the booking as is.
-        match self.map.reserve_any_into(n, out.runs) {
+        match self.state.map.reserve_any_into(n, out.runs) {
             Ok(()) => self.booked(out.runs.clone(), out.runs),
             Err(e) => Reply::NotEnoughAny {
                 requested: n,
@@ -257,7 +396,20 @@ impl Inventory {
     }
 
     fn together<'a>(&'a self, n: u64, out: ExecScratch<'a>) -> Reply<'a> {
-        match self.map.reserve_adjacent(n) {
+        if let Some(cabin) = self.state.spec.cabin() {
+            return match self.claim_together(cabin, n, out.seats) {
+                Ok((held, split)) => {
+                    out.runs.clone_from(&held);
+                    Reply::Together {
+                        reference: self.state.bookings.insert(held),
+                        seats: SeatList::Runs(out.runs),
+                        split,
+                    }
+                }
+                Err(reply) => reply,
+            };
+        }
+        match self.state.map.reserve_adjacent(n) {
             Ok(run) => self.booked(vec![run], out.runs),
             Err(e) => Reply::NotEnoughTogether {
                 requested: n,
@@ -266,17 +418,70 @@ impl Inventory {
         }
     }
 
+    /// TOGETHER on a cabin: seatplan's choice (fewest rows, no orphan,
+    /// adjacent rows, front-most, leftmost) on a snapshot of the seats,
+    /// claimed all or nothing; if others took a chosen seat meanwhile, a
+    /// new choice, at most [`TOGETHER_TRIES`] times. Returns the runs
+    /// claimed and the rows they span.
+    pub(crate) fn claim_together(
+        &self,
+        cabin: &seatplan::Cabin,
+        n: u64,
+        seats: &mut Vec<u64>,
+    ) -> Result<(Held, u32), Reply<'static>> {
+        if n > seatplan::MAX_PARTY {
+            return Err(Reply::TooManySeats {
+                verb: "TOGETHER",
+                asked: n,
+                max: seatplan::MAX_PARTY,
+            });
+        }
+        for _ in 0..TOGETHER_TRIES {
+            let snapshot = self.state.map.snapshot();
+            let free = |seat| snapshot.is_reserved(seat) == Ok(false);
+            let Some(choice) = seatplan::choose_together(cabin, free, n) else {
+                return Err(Reply::NotEnoughTogether {
+                    requested: n,
+                    free: snapshot.free_count(),
+                });
+            };
+            seats.clear();
+            seats.extend(choice.seats());
+            match self.state.map.reserve_all(seats) {
+                Ok(()) => return Ok((choice.runs().to_vec(), choice.split())),
+                // Someone took one of them since the snapshot: choose again.
+                Err(AllOrNothingError::Conflict { .. }) => {}
+                Err(_) => break,
+            }
+        }
+        Err(Reply::Contended("TOGETHER"))
+    }
+
     /// Records a booking of `held` and says `OK <ref> seats=<runs>`.
     fn booked<'a>(&'a self, held: Held, runs: &'a mut Vec<Range<u64>>) -> Reply<'a> {
         runs.clone_from(&held);
         Reply::Seats {
-            reference: self.bookings.insert(held),
+            reference: self.state.bookings.insert(held),
             seats: SeatList::Runs(runs),
         }
     }
 
     fn show<'a>(&'a self, text: &str, out: ExecScratch<'a>) -> Reply<'a> {
-        match BookingRef::from_text(text).and_then(|r| self.bookings.get(r)) {
+        match self.hold_view(text) {
+            Some(HoldView::Open { runs, expires_ms }) => {
+                *out.runs = runs;
+                return Reply::HoldShown {
+                    seats: SeatList::Runs(out.runs),
+                    expires_ms,
+                };
+            }
+            Some(HoldView::Expired) => {
+                *out.text = quote(text);
+                return Reply::Expired(out.text);
+            }
+            None => {}
+        }
+        match BookingRef::from_text(text).and_then(|r| self.state.bookings.get(r)) {
             Some(held) => {
                 *out.runs = held;
                 Reply::Booking(SeatList::Runs(out.runs))
@@ -289,14 +494,15 @@ impl Inventory {
     }
 
     fn cancel<'a>(&'a self, text: &str, out: ExecScratch<'a>) -> Reply<'a> {
-        let held = BookingRef::from_text(text).and_then(|r| Some((r, self.bookings.remove(r)?)));
+        let held =
+            BookingRef::from_text(text).and_then(|r| Some((r, self.state.bookings.remove(r)?)));
         let Some((reference, held)) = held else {
             *out.text = quote(text);
             return Reply::UnknownBooking(out.text);
         };
         // The table entry is gone before the seats are freed, so two
         // CANCELs of one reference cannot both free them.
-        runs::release_runs(&self.map, &held);
+        runs::release_runs(&self.state.map, &held);
         *out.runs = held;
         Reply::Cancelled {
             reference,
@@ -307,7 +513,7 @@ impl Inventory {
 
 /// The free count a failed search reports (0 when the search failed for
 /// want of memory, not of seats).
-fn free_of(error: SearchError) -> u64 {
+pub(crate) fn free_of(error: SearchError) -> u64 {
     match error {
         SearchError::NotEnough { free, .. } => free,
         _ => 0,
@@ -315,7 +521,7 @@ fn free_of(error: SearchError) -> u64 {
 }
 
 /// `seats` sorted (in place) and joined into runs.
-fn sorted_runs(seats: &mut [u64]) -> Held {
+pub(crate) fn sorted_runs(seats: &mut [u64]) -> Held {
     seats.sort_unstable();
     let mut held = Vec::new();
     runs::push_runs(seats, &mut held);

@@ -18,23 +18,19 @@ impl Inventory {
             return Reply::NotDurable(op.verb());
         };
         match op {
-            Operator::Snapshot => {
-                let mut last = d.last_snapshot.lock();
-                match self.snapshot_locked(d, &mut last, true) {
-                    Ok(seq) => {
-                        let seq = seq.unwrap_or(*last);
-                        *text = seatlog::format::snapshot_name(seq);
-                        Reply::Snapshot { seq, file: text }
-                    }
-                    Err(e) => {
-                        *text = e.to_string();
-                        Reply::OperatorFailed {
-                            code: "snapshot-failed",
-                            why: text,
-                        }
+            Operator::Snapshot => match d.snapshot_now() {
+                Ok(seq) => {
+                    *text = seatlog::format::snapshot_name(seq);
+                    Reply::Snapshot { seq, file: text }
+                }
+                Err(e) => {
+                    *text = e.to_string();
+                    Reply::OperatorFailed {
+                        code: "snapshot-failed",
+                        why: text,
                     }
                 }
-            }
+            },
             Operator::Backup(dir) => match backup_into(&d.journal, Path::new(dir)) {
                 Ok(()) => {
                     *text = dir.escape_default().to_string();

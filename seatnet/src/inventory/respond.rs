@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use super::{ExecScratch, Inventory};
 use crate::durable::Commit;
-use crate::protocol::{Command, Number, Reply, SeatOutcome, parse_request};
+use crate::protocol::{Command, Number, Reply, SeatOutcome, parse_request_on};
 use crate::stats::Counters;
 
 /// Buffers reused from one request to the next, so the common request
@@ -101,7 +101,7 @@ impl Inventory {
             runs,
             text,
         } = scratch;
-        let reply = match parse_request(line, numbers) {
+        let reply = match parse_request_on(line, numbers, &self.state.spec) {
             Ok((command, id)) if self.logs(&command, id) => {
                 return self.respond_change(
                     command,
@@ -133,7 +133,7 @@ impl Inventory {
             ),
             Err(e) => {
                 // The error is written at once: it borrows from this arm.
-                Reply::BadRequest(&e).write_to(out);
+                Reply::BadRequest(&e).write_on(out, &self.state.spec);
                 return Answered {
                     error: true,
                     close: false,
@@ -141,7 +141,7 @@ impl Inventory {
                 };
             }
         };
-        reply.write_to(out);
+        reply.write_on(out, &self.state.spec);
         Answered {
             error: reply.is_error(),
             close: matches!(reply, Reply::Bye),

@@ -22,7 +22,10 @@ mod reply;
 pub use frame::{Control, Frame, Framer};
 pub use nd_table::ND_UNICODE_VERSION;
 pub use number::{Number, is_int_space, is_python_space};
-pub use parse::{Command, MAX_ID_LEN, Operator, ParseError, parse, parse_request};
-pub use reply::{AVAIL_MAX_RANGES, Reply, SeatList, SeatOutcome, StatsSnapshot};
+pub use parse::{
+    CatalogCommand, Command, MAX_ID_LEN, Operator, ParseError, parse, parse_catalog, parse_request,
+    parse_request_on,
+};
+pub use reply::{AVAIL_MAX_RANGES, MapLine, Reply, SeatList, SeatOutcome, StatsSnapshot};
 
 pub(crate) use parse::quote;

@@ -55,6 +55,9 @@ pub enum Number {
     /// A number too large for a `u64`, kept as its canonical decimal text
     /// (sign included). Never a seat.
     Big(Box<str>),
+    /// On a cabin map: a piece that names no seat (`12Z`, `0A`, a bare
+    /// `5`), kept as typed (trimmed) to echo it. Never a seat.
+    Text(Box<str>),
 }
 
 impl Number {
@@ -95,6 +98,16 @@ impl Number {
         })
     }
 
+    /// A seat named by its label on a cabin map: stored as its wire number
+    /// (library seat + 1).
+    #[must_use]
+    pub fn seat(library_seat: u64) -> Number {
+        Number::Small {
+            negative: false,
+            magnitude: library_seat + 1,
+        }
+    }
+
     /// The seat this number names on the wire (1..=`seats`), if it does.
     #[must_use]
     pub fn wire_seat(&self, seats: u64) -> Option<u64> {
@@ -126,7 +139,7 @@ impl Number {
                 }
                 push_u64(out, *magnitude);
             }
-            Number::Big(text) => out.extend_from_slice(text.as_bytes()),
+            Number::Big(text) | Number::Text(text) => out.extend_from_slice(text.as_bytes()),
         }
     }
 }

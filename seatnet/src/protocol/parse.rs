@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use seatplan::MapSpec;
+
 use super::number::{Number, is_int_space, is_python_space};
 
 /// One request, parsed. List commands borrow their numbers from the scratch
@@ -24,8 +26,18 @@ pub enum Command<'a> {
     Any(u64),
     /// `TOGETHER n`: n adjacent free seats.
     Together(u64),
-    /// `CANCEL ref`: give back a booking's seats.
+    /// `CANCEL ref`: give back a booking's seats, or release a hold.
     Cancel(&'a str),
+    /// `HOLD 5,10`: hold every seat or none, for the hold time.
+    Hold(&'a [Number]),
+    /// `HOLD ANY n`: hold n free seats wherever they are.
+    HoldAny(u64),
+    /// `HOLD TOGETHER n`: hold n seats together.
+    HoldTogether(u64),
+    /// `EXTEND ref`: hold longer.
+    Extend(&'a str),
+    /// `CONFIRM ref`: a hold becomes a booking.
+    Confirm(&'a str),
     /// `SHOW ref`: a booking's seats.
     Show(&'a str),
     /// `AVAIL`: the free seats.
@@ -88,6 +100,8 @@ pub enum ParseError {
     BadCount(&'static str, String),
     /// An `id=` that is not 1 to 64 characters of `[A-Za-z0-9_-]`.
     BadId(String),
+    /// An argument that does not fit the command: its usage and the text.
+    BadArgument(&'static str, String),
 }
 
 impl ParseError {
@@ -118,7 +132,7 @@ impl fmt::Display for ParseError {
             }
             ParseError::UnknownCommand(verb) => write!(
                 f,
-                "'{verb}' is not a command (BOOK, ALL, ANY, TOGETHER, CANCEL, SHOW, AVAIL, STATS, HELP, QUIT)"
+                "'{verb}' is not a command (BOOK, ALL, ANY, TOGETHER, CANCEL, HOLD, EXTEND, CONFIRM, SHOW, AVAIL, STATS, MAP, USE, MAPS, HELP, QUIT)"
             ),
             ParseError::MissingArgument(usage) => write!(f, "missing argument: {usage}"),
             ParseError::UnexpectedArgument(verb) => write!(f, "{verb} takes no argument"),
@@ -126,6 +140,9 @@ impl fmt::Display for ParseError {
                 f,
                 "'{text}' is not a seat count: {verb} needs a whole number from 1, like {verb} 3"
             ),
+            ParseError::BadArgument(usage, text) => {
+                write!(f, "'{text}' does not fit: the command is {usage}")
+            }
             ParseError::BadId(text) => write!(
                 f,
                 "'{text}' is not a request id: id= takes 1 to 64 characters of A-Z a-z 0-9 _ -"
@@ -182,6 +199,39 @@ pub fn parse_request<'a>(
     line: &'a [u8],
     numbers: &'a mut Vec<Number>,
 ) -> Result<(Command<'a>, Option<&'a str>), ParseError> {
+    parse_request_on(line, numbers, &MapSpec::DEFAULT)
+}
+
+/// [`parse_request`] for a map of `spec`: on a numbered map exactly that;
+/// on a cabin, seat lists are labels (`12A`, any letter case) and runs
+/// within a row (`12A-12C`), and a piece that names no seat of the cabin
+/// (`12Z`, `0A`, `31A` on 30 rows, a bare `5`) is kept as
+/// [`Number::Text`]: an invalid seat, reported like an out-of-range
+/// number.
+///
+/// # Errors
+///
+/// As [`parse_request`].
+///
+/// # Examples
+///
+/// ```
+/// use seatnet::MapSpec;
+/// use seatnet::protocol::{Command, Number, parse_request_on};
+///
+/// let cabin: MapSpec = "30x3-3".parse().unwrap();
+/// let mut scratch = Vec::new();
+/// let (command, _) = parse_request_on(b"ALL 12a-12C,31A", &mut scratch, &cabin).unwrap();
+/// assert_eq!(
+///     command,
+///     Command::All(&[Number::seat(66), Number::seat(67), Number::seat(68), Number::Text("31A".into())])
+/// );
+/// ```
+pub fn parse_request_on<'a>(
+    line: &'a [u8],
+    numbers: &'a mut Vec<Number>,
+    spec: &MapSpec,
+) -> Result<(Command<'a>, Option<&'a str>), ParseError> {
     let text = checked_text(line)?;
     let text = text.trim_matches(is_python_space);
     if text.is_empty() {
@@ -198,13 +248,88 @@ pub fn parse_request<'a>(
             } else {
                 (rest, None)
             };
-            return Ok((verb.command(rest, numbers)?, id));
+            return Ok((verb.command(rest, numbers, spec)?, id));
         }
         if !rest.is_empty() && word.bytes().all(|b| b.is_ascii_alphabetic()) {
             return Err(ParseError::UnknownCommand(quote(word)));
         }
     }
-    Ok((Command::Original(list(text, numbers)?), None))
+    Ok((Command::Original(list(text, numbers, spec)?), None))
+}
+
+/// A command about the catalog of maps rather than one map: answered by
+/// [`Catalog`](crate::Catalog), never by a map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogCommand<'a> {
+    /// `USE name`: this connection's map from now on.
+    Use(&'a str),
+    /// `MAPS` or `MAPS AFTER name`: a page of maps.
+    Maps(Option<&'a str>),
+    /// `MAP` or `MAP name`: everything needed to draw a map (this
+    /// connection's, or the one named).
+    View(Option<&'a str>),
+}
+
+/// Reads `USE` and `MAPS` (any letter case); `None` when the request is
+/// anything else (then it is a map's, for [`parse_request`]).
+///
+/// # Examples
+///
+/// ```
+/// use seatnet::protocol::{CatalogCommand, parse_catalog};
+///
+/// assert_eq!(parse_catalog(b"use AB1"), Some(Ok(CatalogCommand::Use("AB1"))));
+/// assert_eq!(parse_catalog(b"MAPS"), Some(Ok(CatalogCommand::Maps(None))));
+/// assert_eq!(parse_catalog(b"5,10"), None);
+/// assert!(parse_catalog(b"USE").unwrap().is_err());
+/// ```
+pub fn parse_catalog(line: &[u8]) -> Option<Result<CatalogCommand<'_>, ParseError>> {
+    // Cheap test first: every other request pays only this.
+    let first = line.iter().find(|b| !b.is_ascii_whitespace())?;
+    if !matches!(first, b'u' | b'U' | b'm' | b'M') {
+        return None;
+    }
+    let text = checked_text(line).ok()?.trim_matches(is_python_space);
+    let (word, rest) = match text.find(is_python_space) {
+        Some(i) => (&text[..i], text[i..].trim_start_matches(is_python_space)),
+        None => (text, ""),
+    };
+    if word.eq_ignore_ascii_case("USE") {
+        let name = match rest {
+            "" => Err(ParseError::MissingArgument("USE <map name>")),
+            name if name.contains(is_python_space) => {
+                Err(ParseError::BadArgument("USE <map name>", quote(name)))
+            }
+            name => Ok(CatalogCommand::Use(name)),
+        };
+        return Some(name);
+    }
+    if word.eq_ignore_ascii_case("MAP") {
+        return Some(match rest {
+            "" => Ok(CatalogCommand::View(None)),
+            name if name.contains(is_python_space) => {
+                Err(ParseError::BadArgument("MAP [map name]", quote(name)))
+            }
+            name => Ok(CatalogCommand::View(Some(name))),
+        });
+    }
+    if word.eq_ignore_ascii_case("MAPS") {
+        let words: Vec<&str> = rest
+            .split(is_python_space)
+            .filter(|w| !w.is_empty())
+            .collect();
+        return Some(match words[..] {
+            [] => Ok(CatalogCommand::Maps(None)),
+            [after, name] if after.eq_ignore_ascii_case("AFTER") => {
+                Ok(CatalogCommand::Maps(Some(name)))
+            }
+            _ => Err(ParseError::BadArgument(
+                "MAPS, or MAPS AFTER <map name>",
+                quote(rest),
+            )),
+        });
+    }
+    None
 }
 
 /// Splits a trailing ` id=...` (the key in any letter case) off a change
@@ -252,6 +377,9 @@ enum Verb {
     Any,
     Together,
     Cancel,
+    Hold,
+    Extend,
+    Confirm,
     Show,
     Avail,
     Stats,
@@ -262,12 +390,15 @@ enum Verb {
 }
 
 impl Verb {
-    const ALL: [(&'static str, Verb); 12] = [
+    const ALL: [(&'static str, Verb); 15] = [
         ("BOOK", Verb::Book),
         ("ALL", Verb::All),
         ("ANY", Verb::Any),
         ("TOGETHER", Verb::Together),
         ("CANCEL", Verb::Cancel),
+        ("HOLD", Verb::Hold),
+        ("EXTEND", Verb::Extend),
+        ("CONFIRM", Verb::Confirm),
         ("SHOW", Verb::Show),
         ("AVAIL", Verb::Avail),
         ("STATS", Verb::Stats),
@@ -281,7 +412,14 @@ impl Verb {
     fn changes(self) -> bool {
         matches!(
             self,
-            Verb::Book | Verb::All | Verb::Any | Verb::Together | Verb::Cancel
+            Verb::Book
+                | Verb::All
+                | Verb::Any
+                | Verb::Together
+                | Verb::Cancel
+                | Verb::Hold
+                | Verb::Extend
+                | Verb::Confirm
         )
     }
 
@@ -298,14 +436,22 @@ impl Verb {
         self,
         rest: &'a str,
         numbers: &'a mut Vec<Number>,
+        spec: &MapSpec,
     ) -> Result<Command<'a>, ParseError> {
         Ok(match self {
-            Verb::Book => Command::Book(list(required(rest, "BOOK 5,10,22")?, numbers)?),
-            Verb::All => Command::All(list(required(rest, "ALL 5,10,22")?, numbers)?),
+            Verb::Book => Command::Book(list(required(rest, "BOOK 5,10,22")?, numbers, spec)?),
+            Verb::All => Command::All(list(required(rest, "ALL 5,10,22")?, numbers, spec)?),
             Verb::Any => Command::Any(count("ANY", required(rest, "ANY 3")?)?),
             Verb::Together => Command::Together(count("TOGETHER", required(rest, "TOGETHER 3")?)?),
             Verb::Cancel => Command::Cancel(required(rest, "CANCEL <booking reference>")?),
             Verb::Show => Command::Show(required(rest, "SHOW <booking reference>")?),
+            Verb::Hold => hold(
+                required(rest, "HOLD 5,10 | HOLD ANY <n> | HOLD TOGETHER <n>")?,
+                numbers,
+                spec,
+            )?,
+            Verb::Extend => Command::Extend(required(rest, "EXTEND <hold reference>")?),
+            Verb::Confirm => Command::Confirm(required(rest, "CONFIRM <hold reference>")?),
             Verb::Avail => bare(rest, "AVAIL", Command::Avail)?,
             Verb::Stats => bare(rest, "STATS", Command::Stats)?,
             Verb::Help => bare(rest, "HELP", Command::Help)?,
@@ -340,9 +486,17 @@ fn bare<'a>(
 }
 
 /// The original list: numbers separated by commas, each read like `int()`
-/// (the caller has already stripped the whole text like `str.strip()`).
-fn list<'a>(text: &str, numbers: &'a mut Vec<Number>) -> Result<&'a [Number], ParseError> {
+/// (the caller has already stripped the whole text like `str.strip()`);
+/// on a cabin, labels and runs of labels (see [`parse_request_on`]).
+fn list<'a>(
+    text: &str,
+    numbers: &'a mut Vec<Number>,
+    spec: &MapSpec,
+) -> Result<&'a [Number], ParseError> {
     numbers.clear();
+    if spec.cabin().is_some() {
+        return labels(text, numbers, spec);
+    }
     for piece in text.split(',') {
         let trimmed = piece.trim_matches(is_int_space);
         if trimmed.is_empty() {
@@ -351,6 +505,51 @@ fn list<'a>(text: &str, numbers: &'a mut Vec<Number>) -> Result<&'a [Number], Pa
         match Number::parse(piece) {
             Some(n) => numbers.push(n),
             None => return Err(ParseError::NotANumber(quote(trimmed))),
+        }
+    }
+    Ok(numbers)
+}
+
+/// `HOLD`'s argument: `ANY n`, `TOGETHER n`, or a seat list.
+fn hold<'a>(
+    rest: &'a str,
+    numbers: &'a mut Vec<Number>,
+    spec: &MapSpec,
+) -> Result<Command<'a>, ParseError> {
+    let (word, count_text) = match rest.find(is_python_space) {
+        Some(i) => (&rest[..i], rest[i..].trim_start_matches(is_python_space)),
+        None => (rest, ""),
+    };
+    if word.eq_ignore_ascii_case("ANY") {
+        let n = count("HOLD ANY", required(count_text, "HOLD ANY <n>")?)?;
+        return Ok(Command::HoldAny(n));
+    }
+    if word.eq_ignore_ascii_case("TOGETHER") {
+        let n = count("HOLD TOGETHER", required(count_text, "HOLD TOGETHER <n>")?)?;
+        return Ok(Command::HoldTogether(n));
+    }
+    Ok(Command::Hold(list(rest, numbers, spec)?))
+}
+
+/// Most seats one run of labels may name (a row is at most 25 seats).
+const MAX_RUN: u64 = 64;
+
+/// A cabin's list: labels and runs within a row, comma-separated.
+fn labels<'a>(
+    text: &str,
+    numbers: &'a mut Vec<Number>,
+    spec: &MapSpec,
+) -> Result<&'a [Number], ParseError> {
+    for piece in text.split(',') {
+        let trimmed = piece.trim_matches(is_python_space);
+        if trimmed.is_empty() {
+            return Err(ParseError::EmptyPiece);
+        }
+        match spec.parse_run(trimmed) {
+            Ok(run) if run.end - run.start <= MAX_RUN => {
+                numbers.extend(run.map(Number::seat));
+            }
+            _ => numbers.push(Number::Text(trimmed.into())),
         }
     }
     Ok(numbers)

@@ -10,8 +10,9 @@ use std::ops::Range;
 use seatcore::SeatMap;
 
 use super::number::{Number, push_u64};
-use super::parse::ParseError;
+use super::parse::{ParseError, quote};
 use crate::reference::BookingRef;
+use seatplan::MapSpec;
 
 /// At most this many ranges are listed by `AVAIL`, so its line stays
 /// bounded however fragmented the map is.
@@ -64,6 +65,19 @@ pub struct StatsSnapshot {
     pub errors: u64,
 }
 
+/// One map as `USE` and `MAPS` describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapLine {
+    /// Its name.
+    pub name: Box<str>,
+    /// Its spec, canonical (`100`, `30x3-3`).
+    pub spec: String,
+    /// Seat count.
+    pub seats: u64,
+    /// Free seats.
+    pub free: u64,
+}
+
 /// One reply, typed; [`Reply::write_to`] turns it into bytes.
 #[derive(Debug, Clone, Copy)]
 pub enum Reply<'a> {
@@ -97,6 +111,66 @@ pub enum Reply<'a> {
         /// Its seats.
         seats: SeatList<'a>,
     },
+    /// `TOGETHER` on a cabin: `OK <ref> seats=..`, then ` split=K` when
+    /// the party sits in K > 1 rows.
+    Together {
+        /// The new booking.
+        reference: BookingRef,
+        /// Its seats.
+        seats: SeatList<'a>,
+        /// Rows the party is split over.
+        split: u32,
+    },
+    /// `HOLD`: `OK <ref> seats=.. [split=K] expires=<unix seconds>`.
+    Held {
+        /// The new hold.
+        reference: BookingRef,
+        /// Its seats.
+        seats: SeatList<'a>,
+        /// Rows a `HOLD TOGETHER` party is split over (1: not split).
+        split: u32,
+        /// When it expires, ms since the Unix epoch (a whole second).
+        expires_ms: u64,
+        /// When it was placed, ms since the Unix epoch.
+        placed_ms: u64,
+    },
+    /// `EXTEND`: `OK extended <ref> seats=.. expires=<unix seconds>`.
+    Extended {
+        /// The hold.
+        reference: BookingRef,
+        /// Its seats.
+        seats: SeatList<'a>,
+        /// Its new expiry, ms since the Unix epoch.
+        expires_ms: u64,
+    },
+    /// `CONFIRM`: `OK confirmed <ref> seats=..` (now a booking).
+    Confirmed {
+        /// The hold, now a booking under the same reference.
+        reference: BookingRef,
+        /// Its seats.
+        seats: SeatList<'a>,
+    },
+    /// `SHOW` of an open hold: `OK held seats=.. expires=<unix seconds>`.
+    HoldShown {
+        /// Its seats.
+        seats: SeatList<'a>,
+        /// When it expires, ms since the Unix epoch.
+        expires_ms: u64,
+    },
+    /// A hold that expired (its seats went back): `ERR expired: <ref>`.
+    Expired(&'a str),
+    /// `CONFIRM` or `EXTEND` of a booking: `ERR not-a-hold: ..`.
+    NotAHold(&'a str),
+    /// `EXTEND` of a hold already at its longest: `ERR hold-limit: ..`.
+    HoldLimit {
+        /// The hold (text already made safe).
+        reference: &'a str,
+        /// Its expiry, which stays, ms since the Unix epoch.
+        expires_ms: u64,
+    },
+    /// A search (`TOGETHER` on a cabin) kept finding its choice taken by
+    /// others before it could claim it: `ERR contended: ..`.
+    Contended(&'static str),
     /// `CANCEL` succeeded: `OK cancelled <ref> seats=..`.
     Cancelled {
         /// The booking given back.
@@ -186,6 +260,32 @@ pub enum Reply<'a> {
     Help(u64),
     /// `QUIT`: `OK bye`.
     Bye,
+    /// `USE`: `OK using <name> spec=.. seats=.. free=..`.
+    Using(&'a MapLine),
+    /// `USE` of a map that does not exist (text already made safe).
+    UnknownMap(&'a str),
+    /// `MAP`: `OK map <name> spec=.. seats=.. free=.. held=.. drawn=..
+    /// states=<state line>` (seatplan's state line of the first `drawn`
+    /// seats).
+    MapView {
+        /// The map.
+        map: &'a MapLine,
+        /// Seats held.
+        held: u64,
+        /// Seats the state line covers.
+        drawn: u64,
+        /// The state line.
+        states: &'a str,
+    },
+    /// `MAPS`: `OK maps=<total> [more=yes] name:spec:seats:free ...`.
+    Maps {
+        /// Maps in all.
+        total: usize,
+        /// This page.
+        listed: &'a [MapLine],
+        /// Maps after this page (`MAPS AFTER <last listed>`).
+        more: bool,
+    },
     /// A request that could not be parsed.
     BadRequest(&'a ParseError),
     /// A line over the limit; the connection is closed after it.
@@ -203,6 +303,11 @@ impl Reply<'_> {
             Reply::Original { .. }
                 | Reply::Booked { .. }
                 | Reply::Seats { .. }
+                | Reply::Together { .. }
+                | Reply::Held { .. }
+                | Reply::Extended { .. }
+                | Reply::Confirmed { .. }
+                | Reply::HoldShown { .. }
                 | Reply::Cancelled { .. }
                 | Reply::Booking(_)
                 | Reply::Avail(_)
@@ -211,6 +316,9 @@ impl Reply<'_> {
                 | Reply::Bye
                 | Reply::Snapshot { .. }
                 | Reply::BackedUp(_)
+                | Reply::Using(_)
+                | Reply::Maps { .. }
+                | Reply::MapView { .. }
         )
     }
 
@@ -227,12 +335,34 @@ impl Reply<'_> {
     /// assert_eq!(out, "Reservados: [5] | Indisponíveis/Inválidos: [22]".as_bytes());
     /// ```
     pub fn write_to(&self, out: &mut Vec<u8>) {
+        self.write_on(out, &MapSpec::DEFAULT);
+    }
+
+    /// Appends the reply as said on a map of `spec`: seats as numbers on a
+    /// numbered map (exactly as [`write_to`](Self::write_to)), as labels
+    /// (`12A`, runs `12A-12C`) on a cabin, and the original reply's lists
+    /// as Python prints lists of strings (`['12A', '12B']`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use seatnet::MapSpec;
+    /// use seatnet::protocol::{Number, Reply, SeatOutcome::*};
+    ///
+    /// let cabin: MapSpec = "30x3-3".parse().unwrap();
+    /// let numbers = [Number::seat(66), Number::Text("12Z".into())];
+    /// let mut out = Vec::new();
+    /// Reply::Original { numbers: &numbers, outcomes: &[Reserved, Invalid] }.write_on(&mut out, &cabin);
+    /// assert_eq!(out, "Reservados: ['12A'] | Indisponíveis/Inválidos: ['12Z']".as_bytes());
+    /// ```
+    pub fn write_on(&self, out: &mut Vec<u8>, spec: &MapSpec) {
+        let spec = Seats(spec);
         match *self {
             Reply::Original { numbers, outcomes } => {
                 out.extend_from_slice(b"Reservados: [");
-                python_list(out, numbers, outcomes, |o| o == SeatOutcome::Reserved);
+                python_list(out, spec, numbers, outcomes, |o| o == SeatOutcome::Reserved);
                 out.extend_from_slice("] | Indisponíveis/Inválidos: [".as_bytes());
-                python_list(out, numbers, outcomes, |o| o != SeatOutcome::Reserved);
+                python_list(out, spec, numbers, outcomes, |o| o != SeatOutcome::Reserved);
                 out.push(b']');
             }
             Reply::Booked {
@@ -241,25 +371,91 @@ impl Reply<'_> {
                 outcomes,
             } => {
                 text(out, format_args!("OK {reference} reserved="));
-                outcome_list(out, numbers, outcomes, SeatOutcome::Reserved);
+                outcome_list(out, spec, numbers, outcomes, SeatOutcome::Reserved);
                 out.extend_from_slice(b" ");
-                taken_invalid(out, numbers, outcomes);
+                taken_invalid(out, spec, numbers, outcomes);
             }
             Reply::NoneReserved { numbers, outcomes } => {
                 out.extend_from_slice(b"ERR none-reserved: ");
-                taken_invalid(out, numbers, outcomes);
+                taken_invalid(out, spec, numbers, outcomes);
             }
             Reply::Seats { reference, seats } => {
                 text(out, format_args!("OK {reference} seats="));
-                seat_list(out, seats);
+                seat_list(out, spec, seats);
             }
+            Reply::Together {
+                reference,
+                seats,
+                split,
+            } => {
+                text(out, format_args!("OK {reference} seats="));
+                seat_list(out, spec, seats);
+                if split > 1 {
+                    text(out, format_args!(" split={split}"));
+                }
+            }
+            Reply::Held {
+                reference,
+                seats,
+                split,
+                expires_ms,
+                ..
+            } => {
+                text(out, format_args!("OK {reference} seats="));
+                seat_list(out, spec, seats);
+                if split > 1 {
+                    text(out, format_args!(" split={split}"));
+                }
+                text(out, format_args!(" expires={}", expires_ms / 1000));
+            }
+            Reply::Extended {
+                reference,
+                seats,
+                expires_ms,
+            } => {
+                text(out, format_args!("OK extended {reference} seats="));
+                seat_list(out, spec, seats);
+                text(out, format_args!(" expires={}", expires_ms / 1000));
+            }
+            Reply::Confirmed { reference, seats } => {
+                text(out, format_args!("OK confirmed {reference} seats="));
+                seat_list(out, spec, seats);
+            }
+            Reply::HoldShown { seats, expires_ms } => {
+                out.extend_from_slice(b"OK held seats=");
+                seat_list(out, spec, seats);
+                text(out, format_args!(" expires={}", expires_ms / 1000));
+            }
+            Reply::Expired(reference) => text(out, format_args!("ERR expired: {reference}")),
+            Reply::NotAHold(reference) => text(
+                out,
+                format_args!(
+                    "ERR not-a-hold: {reference} is a booking (CONFIRM and EXTEND take a hold; CANCEL ends either)"
+                ),
+            ),
+            Reply::HoldLimit {
+                reference,
+                expires_ms,
+            } => text(
+                out,
+                format_args!(
+                    "ERR hold-limit: {reference} is held until {}, the longest --hold-max allows; CONFIRM it or let it go",
+                    expires_ms / 1000
+                ),
+            ),
+            Reply::Contended(verb) => text(
+                out,
+                format_args!(
+                    "ERR contended: the seats {verb} chose were taken by others each time it tried; nothing was changed, try again"
+                ),
+            ),
             Reply::Cancelled { reference, seats } => {
                 text(out, format_args!("OK cancelled {reference} seats="));
-                seat_list(out, seats);
+                seat_list(out, spec, seats);
             }
             Reply::Booking(seats) => {
                 out.extend_from_slice(b"OK booked seats=");
-                seat_list(out, seats);
+                seat_list(out, spec, seats);
             }
             Reply::DiskFull(why) => text(
                 out,
@@ -290,7 +486,7 @@ impl Reply<'_> {
             Reply::OperatorFailed { code, why } => text(out, format_args!("ERR {code}: {why}")),
             Reply::Conflict(taken) => {
                 out.extend_from_slice(b"ERR conflict: taken=");
-                seat_list(out, SeatList::Library(taken));
+                seat_list(out, spec, SeatList::Library(taken));
             }
             Reply::InvalidSeats { numbers, seats } => {
                 out.extend_from_slice(b"ERR invalid-seat: ");
@@ -300,12 +496,24 @@ impl Reply<'_> {
                         out.push(b',');
                     }
                     first = false;
-                    n.write_to(out);
+                    spec.echo(out, n);
                 }
-                text(out, format_args!(" (seats are 1..{seats})"));
+                match spec.0.cabin() {
+                    None => text(out, format_args!(" (seats are 1..{seats})")),
+                    Some(c) => text(
+                        out,
+                        format_args!(
+                            " (seats are 1A..{}, a row then a letter)",
+                            spec.0.label(c.seats() - 1)
+                        ),
+                    ),
+                }
             }
             Reply::DuplicateSeat(seat) => {
-                text(out, format_args!("ERR duplicate-seat: {}", seat + 1));
+                text(
+                    out,
+                    format_args!("ERR duplicate-seat: {}", spec.0.label(seat)),
+                );
             }
             Reply::NotEnoughAny { requested, free } => text(
                 out,
@@ -324,7 +532,7 @@ impl Reply<'_> {
             Reply::UnknownBooking(reference) => {
                 text(out, format_args!("ERR unknown-booking: {reference}"));
             }
-            Reply::Avail(map) => avail(out, map),
+            Reply::Avail(map) => avail(out, spec, map),
             Reply::Stats(s) => text(
                 out,
                 format_args!(
@@ -343,10 +551,53 @@ impl Reply<'_> {
             Reply::Help(seats) => text(
                 out,
                 format_args!(
-                    "OK commands: 5,10,22 (original) | BOOK 5,10,22 | ALL 5,10,22 | ANY <n> | TOGETHER <n> | CANCEL <ref> | SHOW <ref> | AVAIL | STATS | HELP | QUIT; a change may end with id=<1-64 of A-Za-z0-9_-> so a retry gets the same reply (seats are 1..{seats})"
+                    "OK commands: 5,10,22 (original) | BOOK 5,10,22 | ALL 5,10,22 | ANY <n> | TOGETHER <n> | CANCEL <ref> | HOLD 5,10 | HOLD ANY <n> | HOLD TOGETHER <n> | EXTEND <ref> | CONFIRM <ref> | SHOW <ref> | AVAIL | MAP [name] | STATS | USE <map> | MAPS | HELP | QUIT; a change may end with id=<1-64 of A-Za-z0-9_-> so a retry gets the same reply (seats are {})",
+                    match spec.0.cabin() {
+                        None => format!("1..{seats}"),
+                        Some(c) => format!("1A..{}", spec.0.label(c.seats() - 1)),
+                    }
                 ),
             ),
             Reply::Bye => out.extend_from_slice(b"OK bye"),
+            Reply::Using(m) => text(
+                out,
+                format_args!(
+                    "OK using {} spec={} seats={} free={}",
+                    m.name, m.spec, m.seats, m.free
+                ),
+            ),
+            Reply::MapView {
+                map,
+                held,
+                drawn,
+                states,
+            } => text(
+                out,
+                format_args!(
+                    "OK map {} spec={} seats={} free={} held={held} drawn={drawn} states={states}",
+                    map.name, map.spec, map.seats, map.free
+                ),
+            ),
+            Reply::UnknownMap(name) => text(
+                out,
+                format_args!("ERR unknown-map: {name} (MAPS lists the maps)"),
+            ),
+            Reply::Maps {
+                total,
+                listed,
+                more,
+            } => {
+                text(out, format_args!("OK maps={total}"));
+                if more {
+                    out.extend_from_slice(b" more=yes");
+                }
+                for m in listed {
+                    text(
+                        out,
+                        format_args!(" {}:{}:{}:{}", m.name, m.spec, m.seats, m.free),
+                    );
+                }
+            }
             Reply::BadRequest(e) => text(out, format_args!("ERR {}: {e}", e.code())),
             Reply::LineTooLong(max) => text(
                 out,
@@ -368,10 +619,55 @@ fn text(out: &mut Vec<u8>, args: fmt::Arguments<'_>) {
     let _ = out.write_fmt(args);
 }
 
+/// How the seats of one map are written.
+#[derive(Clone, Copy)]
+struct Seats<'a>(&'a MapSpec);
+
+impl Seats<'_> {
+    /// A seat of a request as the client named it: its number on a
+    /// numbered map, its label on a cabin, or what was typed when it names
+    /// none (made safe: escaped, bounded).
+    fn echo(self, out: &mut Vec<u8>, n: &Number) {
+        match (self.0.cabin(), n) {
+            (None, n) => n.write_to(out),
+            (
+                Some(_),
+                Number::Small {
+                    negative: false,
+                    magnitude,
+                },
+            ) if *magnitude >= 1 => {
+                text(out, format_args!("{}", self.0.label(magnitude - 1)));
+            }
+            (Some(_), n) => out.extend_from_slice(quote(&n.to_string()).as_bytes()),
+        }
+    }
+
+    /// A seat of a request in the original reply's list: a number on a
+    /// numbered map, a Python string on a cabin (`'12A'`, or what was
+    /// typed, as `repr()` writes it).
+    fn python(self, out: &mut Vec<u8>, n: &Number) {
+        match (self.0.cabin(), n) {
+            (None, n) => n.write_to(out),
+            (
+                Some(_),
+                Number::Small {
+                    negative: false,
+                    magnitude,
+                },
+            ) if *magnitude >= 1 => {
+                text(out, format_args!("'{}'", self.0.label(magnitude - 1)));
+            }
+            (Some(_), n) => text(out, format_args!("{}", seatplan::py_str(&n.to_string()))),
+        }
+    }
+}
+
 /// The numbers whose outcome passes `keep`, joined by `, ` (Python's list
 /// repr without brackets).
 fn python_list(
     out: &mut Vec<u8>,
+    spec: Seats<'_>,
     numbers: &[Number],
     outcomes: &[SeatOutcome],
     keep: impl Fn(SeatOutcome) -> bool,
@@ -382,21 +678,22 @@ fn python_list(
             out.extend_from_slice(b", ");
         }
         first = false;
-        n.write_to(out);
+        spec.python(out, n);
     }
 }
 
 /// `taken=.. invalid=..` for `BOOK`.
-fn taken_invalid(out: &mut Vec<u8>, numbers: &[Number], outcomes: &[SeatOutcome]) {
+fn taken_invalid(out: &mut Vec<u8>, spec: Seats<'_>, numbers: &[Number], outcomes: &[SeatOutcome]) {
     out.extend_from_slice(b"taken=");
-    outcome_list(out, numbers, outcomes, SeatOutcome::Taken);
+    outcome_list(out, spec, numbers, outcomes, SeatOutcome::Taken);
     out.extend_from_slice(b" invalid=");
-    outcome_list(out, numbers, outcomes, SeatOutcome::Invalid);
+    outcome_list(out, spec, numbers, outcomes, SeatOutcome::Invalid);
 }
 
 /// The numbers with outcome `wanted`, joined by `,`, or `-`.
 fn outcome_list(
     out: &mut Vec<u8>,
+    spec: Seats<'_>,
     numbers: &[Number],
     outcomes: &[SeatOutcome],
     wanted: SeatOutcome,
@@ -407,14 +704,14 @@ fn outcome_list(
             out.push(b',');
         }
         first = false;
-        n.write_to(out);
+        spec.echo(out, n);
     }
     if first {
         out.push(b'-');
     }
 }
 
-fn seat_list(out: &mut Vec<u8>, seats: SeatList<'_>) {
+fn seat_list(out: &mut Vec<u8>, spec: Seats<'_>, seats: SeatList<'_>) {
     let start = out.len();
     match seats {
         SeatList::Wire(numbers) => {
@@ -422,7 +719,7 @@ fn seat_list(out: &mut Vec<u8>, seats: SeatList<'_>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                n.write_to(out);
+                spec.echo(out, n);
             }
         }
         SeatList::Library(seats) => {
@@ -430,14 +727,20 @@ fn seat_list(out: &mut Vec<u8>, seats: SeatList<'_>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                push_u64(out, seat + 1);
+                match spec.0.cabin() {
+                    None => push_u64(out, seat + 1),
+                    Some(_) => text(out, format_args!("{}", spec.0.label(seat))),
+                }
             }
         }
-        SeatList::Runs(runs) => {
-            for (i, run) in runs.iter().filter(|r| !r.is_empty()).enumerate() {
-                push_run(out, i, run.start, run.end - 1);
+        SeatList::Runs(runs) => match spec.0.cabin() {
+            None => {
+                for (i, run) in runs.iter().filter(|r| !r.is_empty()).enumerate() {
+                    push_run(out, i, run.start, run.end - 1);
+                }
             }
-        }
+            Some(_) => text(out, format_args!("{}", spec.0.runs(runs))),
+        },
     }
     if out.len() == start {
         out.push(b'-');
@@ -459,14 +762,22 @@ fn push_range(out: &mut Vec<u8>, first: u64, last: u64) {
 /// The walk (seatcore's `free_runs`, a word at a time) takes one run more
 /// than it lists, to know whether to write `,...`, and stops there; `free`
 /// is the map's own count, read after the walk.
-fn avail(out: &mut Vec<u8>, map: &SeatMap) {
+fn avail(out: &mut Vec<u8>, spec: Seats<'_>, map: &SeatMap) {
     let mut list = Vec::new();
     for (listed, run) in map.free_runs(0).take(AVAIL_MAX_RANGES + 1).enumerate() {
         if listed == AVAIL_MAX_RANGES {
             list.extend_from_slice(b",...");
             break;
         }
-        push_run(&mut list, listed, run.start, run.end - 1);
+        match spec.0.cabin() {
+            None => push_run(&mut list, listed, run.start, run.end - 1),
+            Some(_) => {
+                if listed > 0 {
+                    list.push(b',');
+                }
+                text(&mut list, format_args!("{}", spec.0.runs(&[run])));
+            }
+        }
     }
     if list.is_empty() {
         list.push(b'-');

@@ -10,7 +10,7 @@ use tracing::debug;
 use super::Shared;
 use super::conn::{Conn, End, Got, READ_CHUNK};
 use crate::durable::Unsettled;
-use crate::inventory::{Access, Answered, Scratch};
+use crate::inventory::{Access, Answered, Inventory, Scratch};
 use crate::protocol::{Frame, Reply};
 
 /// Rounds of read-and-answer one lending may do on a connection whose
@@ -85,9 +85,17 @@ fn answer_ready(
     let mut tally = Tally::default();
     let result = loop {
         let step = match conn.framer.next(now) {
-            Frame::Request { bytes, newline } => {
-                tally.answer(shared, scratch, conn.access, &mut conn.out, bytes, newline)
-            }
+            Frame::Request { bytes, newline } => tally.answer(
+                shared,
+                Who {
+                    access: conn.access,
+                    map: &mut conn.map,
+                },
+                scratch,
+                &mut conn.out,
+                bytes,
+                newline,
+            ),
             Frame::TooLong => Err(too_long(shared, &mut conn.out, &mut tally)),
             Frame::Wait(_) => break Ok(()),
         };
@@ -118,9 +126,17 @@ fn answer_last(
     let _ = now;
     let mut tally = Tally::default();
     let result = match conn.framer.finish() {
-        Frame::Request { bytes, newline } => {
-            tally.answer(shared, scratch, conn.access, &mut conn.out, bytes, newline)
-        }
+        Frame::Request { bytes, newline } => tally.answer(
+            shared,
+            Who {
+                access: conn.access,
+                map: &mut conn.map,
+            },
+            scratch,
+            &mut conn.out,
+            bytes,
+            newline,
+        ),
         Frame::TooLong => Err(too_long(shared, &mut conn.out, &mut tally)),
         Frame::Wait(_) => Ok(()),
     };
@@ -133,6 +149,13 @@ fn too_long(shared: &Shared, out: &mut Vec<u8>, tally: &mut Tally) -> End {
     Reply::LineTooLong(shared.config.max_line).write_to(out);
     out.push(b'\n');
     End::TooLong
+}
+
+/// Who sends a request: the connection's right to operator commands, and
+/// the map it works on (`None`: `default`; a `USE` changes it).
+struct Who<'c> {
+    access: Access,
+    map: &'c mut Option<Inventory>,
 }
 
 /// Requests answered in one batch, added to the shared counters once, and
@@ -151,8 +174,8 @@ impl Tally {
     fn answer(
         &mut self,
         shared: &Shared,
+        who: Who<'_>,
         scratch: &mut Scratch,
-        access: Access,
         out: &mut Vec<u8>,
         request: &[u8],
         newline: bool,
@@ -162,8 +185,8 @@ impl Tally {
             close,
             commit,
         } = shared
-            .inventory
-            .respond_as(access, request, scratch, &shared.counters, out);
+            .catalog
+            .respond_as(who.access, who.map, request, scratch, &shared.counters, out);
         self.unsettled.note(commit);
         if newline {
             out.push(b'\n');
@@ -178,7 +201,8 @@ impl Tally {
     /// (one wait, on the highest ticket, covers the batch: group commit).
     /// Never returns if the journal failed (fail-stop).
     fn settle(&mut self, shared: &Shared) {
-        self.unsettled.settle(&shared.inventory);
+        // Every map shares the one journal: any map waits for it.
+        self.unsettled.settle(shared.catalog.default_map());
     }
 
     /// At the end of a batch, before any of its replies can be written:

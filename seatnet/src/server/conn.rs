@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 
 use crate::inventory::Access;
+use crate::inventory::Inventory;
 use crate::protocol::Framer;
 
 /// The size of one read.
@@ -67,6 +68,8 @@ pub(crate) struct Conn {
     pub(crate) stream: TcpStream,
     pub(crate) peer: SocketAddr,
     pub(crate) framer: Framer,
+    /// The map this connection `USE`s (`None`: `default`).
+    pub(crate) map: Option<Inventory>,
     /// Replies not yet sent.
     pub(crate) out: Vec<u8>,
     /// The last time a read returned data or a write sent some.
@@ -97,6 +100,7 @@ impl Conn {
             stream,
             peer,
             framer,
+            map: None,
             out: Vec::new(),
             last_active: now,
             more: true,

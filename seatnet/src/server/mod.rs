@@ -36,8 +36,9 @@ use tracing::{error, info, warn};
 pub use shutdown::ShutdownHandle;
 use shutdown::Stop;
 
+use crate::catalog::{Catalog, MapDef};
 use crate::config::Config;
-use crate::inventory::Inventory;
+use crate::inventory::{Clock, Inventory, SystemClock};
 use crate::stats::Counters;
 
 /// Descriptors kept free for everything but connections (the listener,
@@ -48,7 +49,7 @@ const RESERVED_FDS: u64 = 32;
 #[derive(Debug)]
 struct Shared {
     config: Config,
-    inventory: Inventory,
+    catalog: Arc<Catalog>,
     counters: Counters,
     stop: Arc<Stop>,
 }
@@ -100,15 +101,30 @@ impl Server {
     /// a data directory that cannot be used (message says why), or the
     /// bind error (address in use, unknown host, …).
     pub fn bind(config: Config) -> io::Result<Server> {
+        Server::bind_with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// [`bind`](Self::bind), with holds expiring by `clock` (tests drive
+    /// expiry with a [`ManualClock`](crate::ManualClock) and
+    /// [`Catalog::expire_due`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](Self::bind).
+    pub fn bind_with_clock(config: Config, clock: Arc<dyn Clock>) -> io::Result<Server> {
         config
             .validate()
             .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
-        let inventory = match &config.data_dir {
-            None => Inventory::new(config.seats)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
-            Some(dir) => open_data(&config, dir)?,
-        }
-        .with_max_seats_per_request(config.max_seats_per_request);
+        let defs = config
+            .all_maps()
+            .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
+        let catalog = match &config.data_dir {
+            None => Catalog::new(&defs, config.max_seats_per_request)
+                .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?,
+            Some(dir) => open_data(&config, &defs, dir)?,
+        };
+        let mut catalog = catalog;
+        catalog.configure_holds(config.hold_ttl, config.hold_max, clock);
         let listener = StdListener::bind((config.host.as_str(), config.port))?;
         let local_addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
@@ -124,7 +140,7 @@ impl Server {
             max_conns,
             shared: Arc::new(Shared {
                 config,
-                inventory,
+                catalog: Arc::new(catalog),
                 counters: Counters::default(),
                 stop,
             }),
@@ -151,10 +167,17 @@ impl Server {
         &self.shared.config
     }
 
-    /// The seats and bookings (to inspect from tests and tools).
+    /// The seats and bookings of the map `default` (to inspect from
+    /// tests and tools).
     #[must_use]
     pub fn inventory(&self) -> &Inventory {
-        &self.shared.inventory
+        self.shared.catalog.default_map()
+    }
+
+    /// Every map (to inspect from tests and tools, also while it runs).
+    #[must_use]
+    pub fn catalog(&self) -> Arc<Catalog> {
+        Arc::clone(&self.shared.catalog)
     }
 
     /// A handle that stops [`run`](Self::run) from another thread.
@@ -194,6 +217,10 @@ impl Server {
         let wake = Arc::new(worker::PollerWake::new(waker));
         let workers = worker::spawn_workers(shared.config.threads, &queue, &done, &wake, &shared)?;
         drop((queue, done));
+        let catalog = Arc::clone(&shared.catalog);
+        let expiry = std::thread::Builder::new()
+            .name("seatnet-expiry".into())
+            .spawn(move || catalog.run_expiry())?;
         info!(addr = %local_addr, workers = workers.len(), max_conns, "serving");
         let admin = admin.map(|(listener, _)| listener);
         let listeners = (listener, admin);
@@ -204,7 +231,11 @@ impl Server {
                 error!("a worker panicked");
             }
         }
-        final_snapshot(&shared.inventory);
+        shared.catalog.stop_expiry();
+        if expiry.join().is_err() {
+            error!("the expiry thread panicked");
+        }
+        final_snapshot(&shared.catalog);
         info!("stopped");
         result
     }
@@ -230,9 +261,10 @@ fn bind_admin(addr: &str) -> io::Result<(TcpListener, SocketAddr)> {
 
 /// Opens and replays the data directory, then snapshots what was replayed
 /// so the next start has less to read.
-fn open_data(config: &Config, dir: &std::path::Path) -> io::Result<Inventory> {
-    let (inventory, opened) = Inventory::open(config.seats, dir, config.data)
-        .map_err(|e| io::Error::other(e.to_string()))?;
+fn open_data(config: &Config, defs: &[MapDef], dir: &std::path::Path) -> io::Result<Catalog> {
+    let (mut catalog, opened) =
+        Catalog::open(defs, dir, config.data).map_err(|e| io::Error::other(e.to_string()))?;
+    catalog.set_max_seats_per_request(config.max_seats_per_request);
     for warning in &opened.warnings {
         warn!(dir = %dir.display(), "{warning}");
     }
@@ -243,17 +275,17 @@ fn open_data(config: &Config, dir: &std::path::Path) -> io::Result<Inventory> {
         "replayed the data directory"
     );
     if opened.records > 0 {
-        if let Err(e) = inventory.snapshot() {
+        if let Err(e) = catalog.snapshot() {
             warn!(error = %e, "snapshot after replay failed");
         }
     }
-    Ok(inventory)
+    Ok(catalog)
 }
 
 /// At clean shutdown, once no request runs: a snapshot, so the next start
 /// replays nothing.
-fn final_snapshot(inventory: &Inventory) {
-    match inventory.snapshot() {
+fn final_snapshot(catalog: &Catalog) {
+    match catalog.snapshot() {
         Ok(Some(seq)) => info!(seq, "snapshot written"),
         Ok(None) => {}
         Err(e) => error!(error = %e, "snapshot at shutdown failed"),

@@ -56,7 +56,7 @@ fn serve_original(mut stream: TcpStream, seats: &mut [bool; 101]) {
     }
 }
 
-fn client(port: u16, args: &[&str], stdin: &str) -> Output {
+pub(crate) fn client(port: u16, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_seatnet-client"))
         .args([
             "--host",

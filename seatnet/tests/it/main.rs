@@ -11,6 +11,9 @@
 //! - `limits`: over-long lines, idle timeout, busy, queueing;
 //! - `bounded`: the per-request seat cap, runs in bookings and replies,
 //!   `AVAIL`'s cap, original requests granted a word at a time;
+//! - `maps`: many maps, `USE`, `MAPS`, `--map`, `--config`, maps on disk;
+//! - `holds`: HOLD, EXTEND, CONFIRM, expiry by a manual clock, races,
+//!   many clients on many maps, restarts;
 //! - `durable`: `--data-dir` restarts, its errors, `kill -9` of the binary;
 //! - `operator`: `--admin-listen`, `SNAPSHOT`, `BACKUP`, `--check-data`'s
 //!   counts, data directories that cannot be used;
@@ -36,7 +39,9 @@ mod errors;
 mod fakes;
 mod framing;
 mod grace;
+mod holds;
 mod limits;
+mod maps;
 mod operator;
 mod original;
 mod processes;

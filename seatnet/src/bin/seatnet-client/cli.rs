@@ -40,14 +40,21 @@ pub(crate) struct Args {
     /// Seconds to wait for the connection and for each reply.
     #[arg(long, default_value_t = 10.0, value_parser = parse_seconds)]
     pub(crate) timeout: f64,
-    /// How many times a change (book, all, any, together, cancel; typed
-    /// BOOK, ALL, ANY, TOGETHER, CANCEL in the interactive mode) is sent
+    /// How many times a change (book, all, any, together, cancel, hold,
+    /// extend, confirm; the same typed in the interactive mode) is sent
     /// again, on a new connection, when the connection is lost before its
     /// reply. Each change carries a request id (`id=...`), so a retry gets
     /// the first reply instead of doing the change twice. Original seat
     /// lists (`5,10,22`) carry none and are never sent twice.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub(crate) retries: u32,
+    /// Work on this map (the client sends `USE NAME` first); without it,
+    /// the server's map "default".
+    #[arg(long, value_name = "NAME")]
+    pub(crate) map: Option<String>,
+    /// Interactive: after every reply that changed seats, draw the map.
+    #[arg(long)]
+    pub(crate) show_map: bool,
     #[command(subcommand)]
     pub(crate) command: Option<OneShot>,
 }
@@ -96,6 +103,35 @@ pub(crate) enum OneShot {
         /// The reference from an `OK <ref> ...` reply.
         reference: String,
     },
+    /// Hold seats for a while (`HOLD`): `hold 5,10` (all or none),
+    /// `hold any 3`, `hold together 3`; then `confirm` or `cancel` it.
+    Hold {
+        /// Seats (`5,10`, `12A-12C`), or `any N`, or `together N`.
+        #[arg(required = true, num_args = 1..=2)]
+        what: Vec<String>,
+    },
+    /// Hold longer (`EXTEND`).
+    Extend {
+        /// The reference from a `hold` reply.
+        reference: String,
+    },
+    /// Turn a hold into a booking (`CONFIRM`).
+    Confirm {
+        /// The reference from a `hold` reply.
+        reference: String,
+    },
+    /// Check that a map exists and say what it is (`USE`).
+    Use {
+        /// The map's name.
+        name: String,
+    },
+    /// List the maps: name, spec, seats, free (`MAPS`).
+    Maps,
+    /// Draw a map: rows, letters, aisles, free / held / taken (`MAP`).
+    Map {
+        /// The map (default: --map, else "default").
+        name: Option<String>,
+    },
     /// Show the free seats (`AVAIL`).
     Avail,
     /// Show the server's counters (`STATS`).
@@ -118,6 +154,13 @@ impl OneShot {
             Self::Together { count } => format!("TOGETHER {count}"),
             Self::Cancel { reference } => format!("CANCEL {reference}"),
             Self::Show { reference } => format!("SHOW {reference}"),
+            Self::Hold { what } => format!("HOLD {}", what.join(" ")),
+            Self::Extend { reference } => format!("EXTEND {reference}"),
+            Self::Confirm { reference } => format!("CONFIRM {reference}"),
+            Self::Use { name } => format!("USE {name}"),
+            Self::Maps => "MAPS".to_owned(),
+            Self::Map { name: Some(name) } => format!("MAP {name}"),
+            Self::Map { name: None } => "MAP".to_owned(),
             Self::Avail => "AVAIL".to_owned(),
             Self::Stats => "STATS".to_owned(),
             Self::Raw { line } => line.clone(),
@@ -134,6 +177,9 @@ impl OneShot {
                 | Self::Any { .. }
                 | Self::Together { .. }
                 | Self::Cancel { .. }
+                | Self::Hold { .. }
+                | Self::Extend { .. }
+                | Self::Confirm { .. }
         )
     }
 }

@@ -6,7 +6,7 @@ use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 
 use crate::connection::ClientError;
-use crate::session::{Session, with_request_id};
+use crate::session::{Session, is_change_verb, with_request_id};
 
 const PROMPT: &str = "Digite os assentos para reservar (ex: 5,10,22) ou 'sair': ";
 
@@ -61,6 +61,13 @@ impl Input {
     }
 }
 
+/// Whether a typed request changes seats: an original seat list, or a
+/// change verb (a cabin's original list starts with a row number too).
+fn changes(command: &str) -> bool {
+    let word = command.split_whitespace().next().unwrap_or("");
+    !word.starts_with(|c: char| c.is_alphabetic()) || is_change_verb(command)
+}
+
 /// Why the dialogue stopped early.
 #[derive(Debug)]
 pub(crate) enum DialogueError {
@@ -71,8 +78,9 @@ pub(crate) enum DialogueError {
 /// Runs the dialogue until `sair`/`quit`, end of input, or a broken
 /// connection. A change command gets a request id and is retried with it
 /// after a lost connection (`session`); an original seat list is sent as
-/// typed.
-pub(crate) fn run(session: &mut Session<'_>) -> Result<(), DialogueError> {
+/// typed. A `MAP` reply is drawn; with `show_map`, so is the map after
+/// every reply that changed seats.
+pub(crate) fn run(session: &mut Session<'_>, show_map: bool) -> Result<(), DialogueError> {
     println!("✅ Conectado ao servidor.");
     let mut input = Input::open();
     while let Some(line) = input.next_line().map_err(DialogueError::Input)? {
@@ -90,7 +98,18 @@ pub(crate) fn run(session: &mut Session<'_>) -> Result<(), DialogueError> {
         let reply = session
             .request(&line, retries)
             .map_err(DialogueError::Server)?;
-        println!("[RESPOSTA] {reply}");
+        match crate::draw::drawing(&reply) {
+            Some(drawing) => print!("{drawing}"),
+            None => println!("[RESPOSTA] {reply}"),
+        }
+        if show_map && changes(command) && crate::verdict::granted(&reply) {
+            let map = session.request("MAP", 0).map_err(DialogueError::Server)?;
+            match crate::draw::drawing(&map) {
+                Some(drawing) => print!("{drawing}"),
+                // The original server knows no MAP: say what it said.
+                None => println!("[MAPA] {map}"),
+            }
+        }
     }
     Ok(())
 }

@@ -8,10 +8,12 @@
 //! - the library's `protocol::original_reply`: the shape of the original
 //!   server's reply;
 //! - `verdict`: whether a reply granted the request;
-//! - `interactive`: the original prompt-and-reply dialogue.
+//! - `interactive`: the original prompt-and-reply dialogue;
+//! - `draw`: `MAP` replies drawn for a person.
 
 mod cli;
 mod connection;
+mod draw;
 mod interactive;
 mod reply;
 mod session;
@@ -25,7 +27,7 @@ use clap::Parser;
 
 use cli::{Args, exit};
 use interactive::DialogueError;
-use session::Session;
+use session::{Session, fail};
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -48,7 +50,7 @@ fn run(args: &Args) -> u8 {
     }
     let mut session = match Session::connect(args) {
         Ok(session) => session,
-        Err(e) => return fail(e),
+        Err(code) => return code,
     };
     match line {
         Some(line) => {
@@ -56,7 +58,7 @@ fn run(args: &Args) -> u8 {
             let retries = session.retries_for(changes);
             one_shot(&mut session, &line, retries)
         }
-        None => match interactive::run(&mut session) {
+        None => match interactive::run(&mut session, args.show_map) {
             Ok(()) => exit::OK,
             Err(DialogueError::Server(e)) => fail(e),
             Err(DialogueError::Input(e)) => {
@@ -73,7 +75,10 @@ fn run(args: &Args) -> u8 {
 fn one_shot(session: &mut Session<'_>, line: &str, retries: u32) -> u8 {
     match session.request(line, retries) {
         Ok(reply) => {
-            println!("{reply}");
+            match draw::drawing(&reply) {
+                Some(drawing) => print!("{drawing}"),
+                None => println!("{reply}"),
+            }
             if verdict::granted(&reply) {
                 exit::OK
             } else {
@@ -82,9 +87,4 @@ fn one_shot(session: &mut Session<'_>, line: &str, retries: u32) -> u8 {
         }
         Err(e) => fail(e),
     }
-}
-
-fn fail(e: connection::ClientError) -> u8 {
-    eprintln!("error: {e}");
-    exit::CONNECTION
 }

@@ -6,28 +6,60 @@
 
 use std::time::Duration;
 
-use seatnet::protocol::{Command, parse_request};
-
-use crate::cli::{self, Args};
+use crate::cli::{self, Args, exit};
 use crate::connection::{ClientError, Connection};
 
-/// The connection of a session and what it needs to reconnect.
+/// The connection of a session, the map it works on, and what it needs to
+/// reconnect.
 pub(crate) struct Session<'a> {
     args: &'a Args,
     conn: Connection,
+    /// The map last selected (`--map`, or a typed `USE` the server took),
+    /// selected again on a new connection.
+    map: Option<String>,
 }
 
 impl<'a> Session<'a> {
-    /// Connects to the server `args` names.
-    pub(crate) fn connect(args: &'a Args) -> Result<Self, ClientError> {
-        let conn = Connection::connect(&args.host, args.port, args.timeout())?;
-        Ok(Session { args, conn })
+    /// Connects to the server `args` names and, with `--map`, selects that
+    /// map. `Err`: the exit code (the error is printed).
+    pub(crate) fn connect(args: &'a Args) -> Result<Self, u8> {
+        if args.map.as_ref().is_some_and(|m| m.contains(['\n', '\r'])) {
+            eprintln!("error: --map must be a single line");
+            return Err(exit::USAGE);
+        }
+        let conn = Connection::connect(&args.host, args.port, args.timeout()).map_err(fail)?;
+        let mut session = Session {
+            args,
+            conn,
+            map: args.map.clone(),
+        };
+        match session.select_map() {
+            Ok(None) => Ok(session),
+            Ok(Some(refusal)) => {
+                eprintln!(
+                    "error: --map {}: {refusal}",
+                    args.map.as_deref().unwrap_or("")
+                );
+                Err(exit::REFUSED)
+            }
+            Err(e) => Err(fail(e)),
+        }
+    }
+
+    /// Says `USE <map>` on the current connection if a map is selected.
+    /// `Ok(Some(reply))`: the server refused it.
+    fn select_map(&mut self) -> Result<Option<String>, ClientError> {
+        let Some(name) = &self.map else {
+            return Ok(None);
+        };
+        let reply = self.conn.request(&format!("USE {name}"))?;
+        Ok((!reply.starts_with("OK using ")).then_some(reply))
     }
 
     /// Sends `line` and returns its reply. If the connection is lost before
-    /// the reply, reconnects and sends the same line again, up to
-    /// `retries` times (pass 0 for a line that must not be repeated: one
-    /// without a request id).
+    /// the reply, reconnects (selecting the session's map again) and sends
+    /// the same line again, up to `retries` times (pass 0 for a line that
+    /// must not be repeated: one without a request id).
     pub(crate) fn request(&mut self, line: &str, retries: u32) -> Result<String, ClientError> {
         let mut attempt = 0;
         loop {
@@ -38,14 +70,41 @@ impl<'a> Session<'a> {
                         "warning: {e}; retrying with the same request id ({attempt}/{retries})"
                     );
                     std::thread::sleep(Duration::from_millis(100 << attempt.min(5)));
-                    let args = self.args;
-                    match Connection::connect(&args.host, args.port, args.timeout()) {
-                        Ok(c) => self.conn = c,
+                    match self.reconnect() {
+                        Ok(()) => {}
                         Err(e) if attempt >= retries => return Err(e),
                         Err(e) => eprintln!("warning: {e}"),
                     }
                 }
+                Ok(reply) => {
+                    self.note_use(line, &reply);
+                    return Ok(reply);
+                }
                 other => return other,
+            }
+        }
+    }
+
+    fn reconnect(&mut self) -> Result<(), ClientError> {
+        let args = self.args;
+        self.conn = Connection::connect(&args.host, args.port, args.timeout())?;
+        match self.select_map()? {
+            None => Ok(()),
+            // The map went away meanwhile: a retry there would land on
+            // another map, so it is not made.
+            Some(_) => Err(ClientError::Closed),
+        }
+    }
+
+    /// Remembers a map the server accepted for `USE`, so a new connection
+    /// selects it again.
+    fn note_use(&mut self, line: &str, reply: &str) {
+        let mut words = line.split_whitespace();
+        if words.next().is_some_and(|w| w.eq_ignore_ascii_case("USE"))
+            && reply.starts_with("OK using ")
+        {
+            if let Some(name) = words.next() {
+                self.map = Some(name.to_owned());
             }
         }
     }
@@ -56,38 +115,51 @@ impl<'a> Session<'a> {
     }
 }
 
-/// A typed line as it is sent: a change command (`BOOK`, `ALL`, `ANY`,
-/// `TOGETHER`, `CANCEL`) without an `id=` gets a fresh one. Returns the
-/// line and whether it carries an id (and so may be retried). Original
-/// seat lists cannot carry one (the original protocol has no room for
-/// it), so they are sent as typed and never repeated.
-pub(crate) fn with_request_id(line: &str) -> (String, bool) {
-    let mut scratch = Vec::new();
-    match parse_request(line.as_bytes(), &mut scratch) {
-        Ok((Command::Original(_), _)) | Err(_) => (line.to_owned(), false),
-        Ok((_, Some(_))) => (line.to_owned(), true),
-        Ok((command, None)) if changes(&command) => (
-            format!("{} id={}", line.trim_end(), cli::request_id()),
-            true,
-        ),
-        Ok(_) => (line.to_owned(), false),
-    }
+/// The verbs that change seats and take a request id.
+const CHANGE_VERBS: [&str; 8] = [
+    "BOOK", "ALL", "ANY", "TOGETHER", "CANCEL", "HOLD", "EXTEND", "CONFIRM",
+];
+
+/// Whether a typed line is a change verb's request (`HOLD 12A`, `cancel
+/// REF`), judged by its first word alone so cabin labels count too.
+pub(crate) fn is_change_verb(line: &str) -> bool {
+    let word = line.split_whitespace().next().unwrap_or("");
+    CHANGE_VERBS.iter().any(|v| word.eq_ignore_ascii_case(v))
 }
 
-fn changes(command: &Command<'_>) -> bool {
-    matches!(
-        command,
-        Command::Book(_)
-            | Command::All(_)
-            | Command::Any(_)
-            | Command::Together(_)
-            | Command::Cancel(_)
-    )
+/// A typed line as it is sent: a change command (`BOOK`, `ALL`, `ANY`,
+/// `TOGETHER`, `CANCEL`, `HOLD`, `EXTEND`, `CONFIRM`) without an `id=`
+/// gets a fresh one. Returns the line and whether it carries an id (and so
+/// may be retried). Original seat lists cannot carry one (the original
+/// protocol has no room for it), so they are sent as typed and never
+/// repeated.
+pub(crate) fn with_request_id(line: &str) -> (String, bool) {
+    if !is_change_verb(line) {
+        return (line.to_owned(), false);
+    }
+    let has_id = line
+        .split_whitespace()
+        .last()
+        .is_some_and(|w| w.len() > 3 && w[..3].eq_ignore_ascii_case("id="));
+    if has_id {
+        (line.to_owned(), true)
+    } else {
+        (
+            format!("{} id={}", line.trim_end(), cli::request_id()),
+            true,
+        )
+    }
 }
 
 /// Whether the connection was lost before the reply (worth a retry).
 fn lost(e: &ClientError) -> bool {
     matches!(e, ClientError::Closed | ClientError::Io(_))
+}
+
+/// Prints a connection error and gives the exit code for it.
+pub(crate) fn fail(e: ClientError) -> u8 {
+    eprintln!("error: {e}");
+    exit::CONNECTION
 }
 
 #[cfg(test)]
@@ -96,14 +168,23 @@ mod tests {
 
     #[test]
     fn changes_get_an_id_and_nothing_else_does() {
-        for change in ["BOOK 5,6", "any 2", "TOGETHER 3  ", "cancel abc", "ALL 1"] {
+        for change in [
+            "BOOK 5,6",
+            "any 2",
+            "TOGETHER 3  ",
+            "cancel abc",
+            "ALL 1",
+            "HOLD 12A,12B",
+            "confirm ref",
+            "extend ref",
+        ] {
             let (line, retried) = with_request_id(change);
             assert!(retried, "{change}");
             let (head, id) = line.rsplit_once(" id=").expect(&line);
             assert_eq!(head, change.trim_end());
             assert_eq!(id.len(), 16, "{line}");
         }
-        for kept in ["5,10,22", "AVAIL", "SHOW abc", "FOO 5", "BOOK 5,,6", ""] {
+        for kept in ["5,10,22", "AVAIL", "SHOW abc", "FOO 5", "USE m", "MAP", ""] {
             assert_eq!(with_request_id(kept), (kept.to_owned(), false));
         }
         assert_eq!(

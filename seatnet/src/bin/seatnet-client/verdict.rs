@@ -9,6 +9,10 @@ pub(crate) fn granted(reply: &str) -> bool {
     if original_reply::reserved_seats(reply.as_bytes(), &mut seats) {
         return !seats.is_empty();
     }
+    // A cabin map's original reply lists labels: `Reservados: ['1A']`.
+    if let Some(list) = reply.strip_prefix("Reservados: [") {
+        return !list.starts_with(']');
+    }
     reply == "OK" || reply.starts_with("OK ")
 }
 
@@ -20,6 +24,8 @@ mod tests {
     fn original_replies_grant_when_the_first_list_is_not_empty() {
         assert!(granted("Reservados: [5] | Indisponíveis/Inválidos: []"));
         assert!(!granted("Reservados: [] | Indisponíveis/Inválidos: [5]"));
+        assert!(granted("Reservados: ['1A'] | Indisponíveis/Inválidos: []"));
+        assert!(!granted("Reservados: [] | Indisponíveis/Inválidos: ['1A']"));
     }
 
     #[test]

@@ -3,15 +3,20 @@
 //!
 //! Prints one line with the bound address to stdout once listening; logs go
 //! to stderr. SIGINT or SIGTERM stops it cleanly (exit status 0).
+//! `config_file`: `--config FILE`.
+
+mod config_file;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser};
+use config_file::ConfigFile;
 use seatlog::SyncPolicy;
-use seatnet::{Config, DataOptions, Server, ShutdownHandle};
+use seatnet::{Config, DataOptions, MapDef, Server, ShutdownHandle};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use tracing_subscriber::EnvFilter;
@@ -30,9 +35,25 @@ struct Args {
     #[arg(long, default_value_t = Config::DEFAULT_PORT)]
     port: u16,
 
-    /// Number of seats, numbered 1..=SEATS on the wire.
+    /// Number of seats of the map "default", numbered 1..=SEATS on the
+    /// wire. Not together with --map default=SPEC.
     #[arg(long, default_value_t = Config::DEFAULT_SEATS, value_parser = clap::value_parser!(u64).range(1..))]
     seats: u64,
+
+    /// A map to serve, besides "default" (repeatable): NAME is 1 to 32 of
+    /// A-Z a-z 0-9 _ -; SPEC is a seat count (SHOW1=5000: seats 1..5000)
+    /// or a cabin of rows and seat groups (AB123=30x3-3: rows 1..30, seats
+    /// A-C, aisle, D-F). --map default=SPEC replaces the 100 numbered
+    /// seats of the map every connection starts on.
+    #[arg(long = "map", value_name = "NAME=SPEC")]
+    maps: Vec<MapDef>,
+
+    /// A TOML file with a `[maps]` table (NAME = "SPEC") and optionally
+    /// host, port, seats, threads, max_conns, max_seats_per_request,
+    /// data_dir, fsync, snapshot_every, hold_ttl, hold_max. The command line wins
+    /// over the file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 
     /// Deprecated and ignored (a warning says so): there is one I/O design
     /// now, a readiness poller holding every connection and a pool of
@@ -89,6 +110,16 @@ struct Args {
     /// "ERR too-many-seats".
     #[arg(long, value_name = "N", default_value_t = Config::DEFAULT_MAX_SEATS_PER_REQUEST, value_parser = clap::value_parser!(u64).range(1..))]
     max_seats_per_request: u64,
+
+    /// Seconds a HOLD keeps its seats before they return by themselves;
+    /// each EXTEND gives this much again, from when it is asked.
+    #[arg(long, value_name = "SECS", default_value_t = Config::DEFAULT_HOLD_TTL.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    hold_ttl: u64,
+
+    /// Seconds a hold may last in all, from when it was placed, however
+    /// often it is extended (at least --hold-ttl).
+    #[arg(long, value_name = "SECS", default_value_t = Config::DEFAULT_HOLD_MAX.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    hold_max: u64,
 
     /// Keep every change in a journal in DIR (created if missing) and
     /// replay it at start; without it, everything is in memory only.
@@ -162,7 +193,11 @@ fn parse_fsync(text: &str) -> Result<SyncPolicy, String> {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let matches = Args::command().get_matches();
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(e) => e.exit(),
+    };
     if let Some(dir) = &args.check_data {
         let report = seatnet::check_data(dir);
         print!("{report}");
@@ -172,13 +207,67 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         };
     }
-    match run(args) {
+    match with_config_file(args, &matches).and_then(run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("seatnet-server: {message}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// `args` with the settings of `--config` that the command line did not
+/// give, and its maps; checks the `default` map rule (--seats, or a map
+/// named default, not both).
+fn with_config_file(mut args: Args, matches: &ArgMatches) -> Result<Args, String> {
+    let from_command_line = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+    let file = match &args.config {
+        Some(path) => ConfigFile::read(path)?,
+        None => ConfigFile::default(),
+    };
+    macro_rules! take {
+        ($field:ident) => {
+            if let Some(value) = file.$field.clone() {
+                if !from_command_line(stringify!($field)) {
+                    args.$field = value;
+                }
+            }
+        };
+    }
+    take!(host);
+    take!(port);
+    take!(seats);
+    take!(threads);
+    take!(max_conns);
+    take!(max_seats_per_request);
+    take!(snapshot_every);
+    take!(hold_ttl);
+    take!(hold_max);
+    if file.data_dir.is_some() && args.data_dir.is_none() {
+        args.data_dir.clone_from(&file.data_dir);
+    }
+    if let Some(text) = &file.fsync {
+        if !from_command_line("fsync") {
+            args.fsync = parse_fsync(text).map_err(|e| format!("--config: fsync: {e}"))?;
+        }
+    }
+    for def in file.maps()? {
+        if !args.maps.iter().any(|d| d.name() == def.name()) {
+            args.maps.push(def);
+        }
+    }
+    let seats_given = from_command_line("seats") || file.seats.is_some();
+    if seats_given && args.maps.iter().any(|d| d.name() == seatnet::DEFAULT_MAP) {
+        return Err(format!(
+            "--seats {} and a map named {} both say what the default map is; give one",
+            args.seats,
+            seatnet::DEFAULT_MAP
+        ));
+    }
+    if args.threads == 0 || args.max_conns == 0 || args.seats == 0 {
+        return Err("--config: seats, threads and max_conns must be at least 1".into());
+    }
+    Ok(args)
 }
 
 fn run(args: Args) -> Result<(), String> {
@@ -193,7 +282,12 @@ fn run(args: Args) -> Result<(), String> {
     let config = Config {
         host: args.host,
         port: args.port,
-        seats: args.seats,
+        seats: if args.maps.iter().any(|d| d.name() == seatnet::DEFAULT_MAP) {
+            Config::DEFAULT_SEATS
+        } else {
+            args.seats
+        },
+        maps: args.maps,
         threads: usize::try_from(args.threads).map_err(|e| e.to_string())?,
         max_conns: Some(usize::try_from(args.max_conns).unwrap_or(usize::MAX)),
         max_conns_per_addr: args
@@ -205,6 +299,8 @@ fn run(args: Args) -> Result<(), String> {
         max_line: args.max_line,
         max_output: usize::try_from(args.max_output).unwrap_or(usize::MAX),
         max_seats_per_request: args.max_seats_per_request,
+        hold_ttl: Duration::from_secs(args.hold_ttl),
+        hold_max: Duration::from_secs(args.hold_max),
         data_dir: args.data_dir,
         data: DataOptions {
             fsync: args.fsync,
@@ -234,11 +330,16 @@ fn run(args: Args) -> Result<(), String> {
     if let Some(admin) = server.admin_addr() {
         storage.push_str(&format!(", operator commands on {admin}"));
     }
+    let catalog = server.catalog();
+    let maps = match catalog.len() {
+        1 => String::new(),
+        n => format!(" in map default, {n} maps"),
+    };
     writeln!(
         stdout,
-        "seatnet-server listening on {} ({} seats, {} workers, up to {} connections, {storage})",
+        "seatnet-server listening on {} ({} seats{maps}, {} workers, up to {} connections, {storage})",
         server.local_addr(),
-        config.seats,
+        catalog.default_map().map().capacity(),
         config.threads,
         server.max_conns(),
     )
