@@ -54,12 +54,15 @@
 mod batch;
 mod client;
 mod cluster;
+mod committer;
 mod error;
 mod keeper;
 mod kv;
 mod lease;
 mod membership;
+pub mod node;
 mod ownership;
+mod records;
 mod snapshot;
 mod wire;
 
@@ -68,6 +71,7 @@ pub mod testing;
 pub use batch::{Committed, LogEntry};
 pub use client::{Client, Config};
 pub use cluster::{Cluster, Limits, MAX_MAP_NAME};
+pub use committer::{Committer, MapRecords, Outcome};
 pub use error::{Error, Result};
 pub use keeper::LeaseKeeper;
 pub use kv::{
@@ -76,5 +80,7 @@ pub use kv::{
 };
 pub use lease::Lease;
 pub use membership::{rank, weight};
+pub use node::{Fence, LoadedMap, Lost, MapEvents, MapOwner, Node, NodeConfig};
 pub use ownership::{Acquire, Owner, Ownership};
+pub use records::Record;
 pub use snapshot::{SnapshotInfo, StoredSnapshot};
