@@ -290,6 +290,17 @@ enum Slot {
     Other(Arc<str>),
 }
 
+impl Slot {
+    /// Whether two views of a map not served here say the same.
+    fn same_as(&self, other: &Slot) -> bool {
+        match (self, other) {
+            (Slot::Unknown, Slot::Unknown) => true,
+            (Slot::Other(a), Slot::Other(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
 /// Most live nodes and owned maps read per poll (memory stays bounded).
 const MAX_NODES: usize = 1024;
 const MAX_OWNERS: usize = 1_000_000;
@@ -554,7 +565,10 @@ impl Inner {
             // Held under another fence: a newer ownership stays.
             Some(_) => None,
             None => {
-                slot.store(Arc::new(next));
+                // Polls repeat the same view; readers keep the old one.
+                if !slot.load().same_as(&next) {
+                    slot.store(Arc::new(next));
+                }
                 None
             }
         }
@@ -659,6 +673,14 @@ fn address_of(value: &[u8]) -> Option<Arc<str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_server_can_share_a_node_and_its_committer_between_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Node>();
+        shared::<Committer>();
+        shared::<MapOwner>();
+    }
 
     #[test]
     fn owner_values_give_the_address() {

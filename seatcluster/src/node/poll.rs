@@ -76,14 +76,7 @@ fn poll_once(inner: &Inner, unowned_since: &mut HashMap<String, Instant>) -> Res
             }
             Some(owner) => {
                 unowned_since.remove(map);
-                let next = match address_of(&owner.value) {
-                    Some(addr) => {
-                        inner.lose(map, None, Slot::Other(Arc::clone(&addr)), Lost::Taken(addr));
-                        continue;
-                    }
-                    None => Slot::Unknown,
-                };
-                inner.lose(map, None, next, Lost::Vanished);
+                held_elsewhere(inner, map, owner);
             }
             None => {
                 inner.lose(map, None, Slot::Unknown, Lost::Vanished);
@@ -156,11 +149,19 @@ fn acquire(
             take(inner, map, fence, live, seen)
         }
         Acquire::Taken(owner) => {
-            let next = address_of(&owner.value).map_or(Slot::Unknown, Slot::Other);
-            inner.lose(map, None, next, Lost::Vanished);
+            held_elsewhere(inner, map, &owner);
             Ok(())
         }
     }
+}
+
+/// Another node holds `map`: point at it (and drop the map if this node
+/// served it).
+fn held_elsewhere(inner: &Inner, map: &str, owner: &Owner) {
+    match address_of(&owner.value) {
+        Some(addr) => inner.lose(map, None, Slot::Other(Arc::clone(&addr)), Lost::Taken(addr)),
+        None => inner.lose(map, None, Slot::Unknown, Lost::Vanished),
+    };
 }
 
 /// Loads a map this node holds and hands it to the server. A server that
