@@ -439,3 +439,35 @@ fn a_node_over_its_share_hands_maps_back_to_the_first_in_rank() {
             .all(|m| mine(&a, m).is_some() != mine(&b, m).is_some())
     );
 }
+
+#[test]
+fn a_node_restarted_after_a_kill_waits_for_its_old_keys_then_loads_its_maps_again() {
+    let Some(etcd) = EtcdCluster::start("node-restart", 1) else {
+        return;
+    };
+    let maps = maps(2);
+    let (a, _) = start(config(&etcd.endpoints(), "/restart/", "a", &maps));
+    eventually("a serves every map", || {
+        maps.iter().all(|m| mine(&a, m).is_some())
+    });
+    let fence = mine(&a, &maps[0]).unwrap();
+    let batch = [MapRecords {
+        map: maps[0].clone(),
+        fence,
+        records: records(1..=2, "a"),
+    }];
+    assert_eq!(commit(&a.committer(), &batch), [Outcome::Committed]);
+    drop(a); // kill -9
+
+    let (again, server) = start(config(&etcd.endpoints(), "/restart/", "a", &maps));
+    // The old run's keys never read as another node at our own address.
+    eventually("the restarted node owns the map again", || {
+        let now = again.owner_of(&maps[0]);
+        assert!(!matches!(now, MapOwner::Other(_)), "{now:?}");
+        matches!(now, MapOwner::Mine(f) if f != fence)
+    });
+    assert_eq!(
+        server.loaded(&maps[0]).unwrap().records,
+        records(1..=2, "a")
+    );
+}

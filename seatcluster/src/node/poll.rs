@@ -156,8 +156,14 @@ fn acquire(
 }
 
 /// Another node holds `map`: point at it (and drop the map if this node
-/// served it).
+/// served it). A key of this node's name under another lease is a
+/// previous run's (killed, then restarted): the map is moving, not
+/// elsewhere, until that lease expires.
 fn held_elsewhere(inner: &Inner, map: &str, owner: &Owner) {
+    if owner.value.split(|&b| b == b' ').next() == Some(inner.config.name.as_bytes()) {
+        inner.lose(map, None, Slot::Unknown, Lost::Vanished);
+        return;
+    }
     match address_of(&owner.value) {
         Some(addr) => inner.lose(map, None, Slot::Other(Arc::clone(&addr)), Lost::Taken(addr)),
         None => inner.lose(map, None, Slot::Unknown, Lost::Vanished),
