@@ -50,6 +50,8 @@ pub enum Error {
     Invalid(String),
     /// A stored snapshot is incomplete or does not match its manifest.
     Snapshot(String),
+    /// A stored log entry cannot be unpacked into records.
+    Log(String),
     /// An answer that is not what the etcd v3 JSON gateway sends.
     BadResponse {
         /// The endpoint that sent it.
@@ -96,6 +98,7 @@ impl fmt::Display for Error {
             ),
             Error::Invalid(what) => write!(f, "invalid request: {what}"),
             Error::Snapshot(what) => write!(f, "snapshot: {what}"),
+            Error::Log(what) => write!(f, "log: {what}"),
             Error::BadResponse { endpoint, detail } => {
                 write!(f, "etcd at {endpoint}: unexpected answer: {detail}")
             }

@@ -9,9 +9,10 @@
 //! (etcd may come back before the deadline); it stops for good when etcd
 //! says the lease is gone ([`LeaseKeeper::lost`]), or when dropped.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::client::{Client, Config};
 use crate::error::{Error, Result};
@@ -28,6 +29,56 @@ pub struct LeaseKeeper {
 struct Shared {
     state: Mutex<State>,
     wake: Condvar,
+    live: Arc<Liveness>,
+}
+
+/// The lease's local deadline, readable without a lock: what a node
+/// checks on every request ([`crate::Node::owner_of`]).
+#[derive(Debug)]
+pub(crate) struct Liveness {
+    /// The origin of `deadline`, taken before the grant was sent, so that
+    /// every deadline is after it.
+    base: Instant,
+    /// The deadline in nanoseconds after `base`; 0 once the lease is lost.
+    deadline: AtomicU64,
+}
+
+impl Liveness {
+    fn new(base: Instant, lease: &Lease) -> Liveness {
+        let live = Liveness {
+            base,
+            deadline: AtomicU64::new(0),
+        };
+        live.set(lease);
+        live
+    }
+
+    fn set(&self, lease: &Lease) {
+        let nanos = lease
+            .deadline()
+            .saturating_duration_since(self.base)
+            .as_nanos();
+        // Relaxed: the deadline is the only thing published here (no
+        // other data is read because of it), and the keeper is its only
+        // writer; a reader that sees an older value sees an earlier
+        // deadline (renewals only move it later), which errs on the safe
+        // side.
+        self.deadline
+            .store(u64::try_from(nanos).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    fn lose(&self) {
+        // Relaxed: as in `set`; 0 is never live.
+        self.deadline.store(0, Ordering::Relaxed);
+    }
+
+    /// Whether the deadline is more than `margin` away.
+    pub(crate) fn is_live(&self, margin: Duration) -> bool {
+        let now = Instant::now().saturating_duration_since(self.base) + margin;
+        // Relaxed: see `set`.
+        let deadline = self.deadline.load(Ordering::Relaxed);
+        now.as_nanos() < u128::from(deadline)
+    }
 }
 
 struct State {
@@ -60,8 +111,10 @@ impl LeaseKeeper {
         config.timeout = every;
         config.connect_timeout = config.connect_timeout.min(every);
         let client = Arc::new(Client::with_config(config)?);
+        let base = Instant::now();
         let lease = client.grant_lease(ttl)?;
         let shared = Arc::new(Shared {
+            live: Arc::new(Liveness::new(base, &lease)),
             state: Mutex::new(State {
                 lease,
                 lost: None,
@@ -91,9 +144,14 @@ impl LeaseKeeper {
 
     /// Whether the lease is known to etcd and its deadline is more than
     /// `margin` away: false from then on until a keep-alive succeeds.
+    /// Takes no lock.
     pub fn is_live(&self, margin: Duration) -> bool {
-        let state = self.shared.lock();
-        state.lost.is_none() && state.lease.is_live(margin)
+        self.shared.live.is_live(margin)
+    }
+
+    /// The same check, shareable with readers that outlive the keeper.
+    pub(crate) fn liveness(&self) -> Arc<Liveness> {
+        Arc::clone(&self.shared.live)
     }
 
     /// Why the lease is gone for good, once etcd has said so.
@@ -111,6 +169,7 @@ impl LeaseKeeper {
     /// attached (a clean shutdown hands the node's maps over at once).
     pub fn revoke(mut self) -> Result<()> {
         self.stop();
+        self.shared.live.lose();
         let id = self.shared.lock().lease.id;
         self.client.revoke_lease(id)
     }
@@ -160,8 +219,10 @@ fn keep(shared: &Shared, client: &Client, every: Duration) {
             Ok(()) => {
                 state.lease = lease;
                 state.last_error = None;
+                shared.live.set(&lease);
             }
             Err(e @ Error::LeaseExpired { .. }) => {
+                shared.live.lose();
                 state.lost = Some(e.clone());
                 state.last_error = Some(e);
                 return;

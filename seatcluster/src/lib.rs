@@ -27,6 +27,14 @@
 //!   - snapshots (`snapshot.rs`): [`Cluster::put_snapshot`] stores one in
 //!     chunks under the request size limit and trims the log;
 //!     [`Cluster::get_snapshot`] reads it back, checked.
+//! - **The node library the server calls** ([`node`], `node.rs`,
+//!   `node/poll.rs`): a [`Node`] keeps its lease, polls live nodes and
+//!   owners, takes the maps rank gives it that nobody owns, answers
+//!   [`Node::owner_of`] per request without a lock, and tells the server
+//!   through [`MapEvents`] when it gains a map (with the map's state,
+//!   [`LoadedMap`]) or loses one; its [`Committer`] (`committer.rs`)
+//!   commits a batch of [`MapRecords`] as one fenced transaction, each
+//!   map's [`Record`]s packed in one value (`records.rs`).
 //! - **Errors** (`error.rs`): one [`Error`] type.
 //! - **Tests** (`testing.rs`): [`testing::EtcdCluster`] runs real etcd
 //!   members on loopback and kills them on drop; it skips loudly when etcd
@@ -54,12 +62,15 @@
 mod batch;
 mod client;
 mod cluster;
+mod committer;
 mod error;
 mod keeper;
 mod kv;
 mod lease;
 mod membership;
+pub mod node;
 mod ownership;
+mod records;
 mod snapshot;
 mod wire;
 
@@ -68,6 +79,7 @@ pub mod testing;
 pub use batch::{Committed, LogEntry};
 pub use client::{Client, Config};
 pub use cluster::{Cluster, Limits, MAX_MAP_NAME};
+pub use committer::{Committer, MapRecords, Outcome};
 pub use error::{Error, Result};
 pub use keeper::LeaseKeeper;
 pub use kv::{
@@ -76,5 +88,7 @@ pub use kv::{
 };
 pub use lease::Lease;
 pub use membership::{rank, weight};
+pub use node::{Fence, LoadedMap, Lost, MapEvents, MapOwner, Node, NodeConfig};
 pub use ownership::{Acquire, Owner, Ownership};
+pub use records::Record;
 pub use snapshot::{SnapshotInfo, StoredSnapshot};
