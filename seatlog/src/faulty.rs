@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
@@ -36,6 +37,8 @@ struct State {
     last_write: Option<(u64, u64, Vec<u8>)>,
     fail_next_sync: bool,
     fail_next_write: bool,
+    /// `sync_data` waits while this is set (see `hold_syncs`).
+    syncs_held: bool,
     space_limit: Option<u64>,
     locked: bool,
     syncs: u64,
@@ -48,6 +51,10 @@ struct Inode {
     data: Vec<u8>,
     synced: Vec<u8>,
 }
+
+/// The longest a `sync_data` waits under [`FaultyStorage::hold_syncs`], so a
+/// test that forgets to let go still ends.
+pub const SYNC_HOLD_LIMIT: Duration = Duration::from_secs(30);
 
 fn injected(what: &str) -> io::Error {
     io::Error::other(format!("injected {what} failure"))
@@ -110,6 +117,13 @@ impl FaultyStorage {
     /// write back, and `sync_dir`, are not affected.
     pub fn fail_next_sync(&self) {
         self.state.lock().fail_next_sync = true;
+    }
+
+    /// While `hold` is true, every `sync_data` waits (for at most
+    /// [`SYNC_HOLD_LIMIT`], then goes on), as a slow disk would: for tests
+    /// of what may and may not happen while a sync is in flight.
+    pub fn hold_syncs(&self, hold: bool) {
+        self.state.lock().syncs_held = hold;
     }
 
     /// The next `write_at` fails (and writes nothing).
@@ -329,6 +343,11 @@ impl StorageFile for FaultyFile {
     }
 
     fn sync_data(&mut self) -> io::Result<()> {
+        let held_since = Instant::now();
+        // Bounded: at most SYNC_HOLD_LIMIT in 1 ms naps.
+        while self.state.lock().syncs_held && held_since.elapsed() < SYNC_HOLD_LIMIT {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let mut s = self.state.lock();
         if std::mem::take(&mut s.fail_next_sync) {
             return Err(injected("sync_data"));

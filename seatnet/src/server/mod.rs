@@ -107,6 +107,11 @@ impl Server {
             Some(dir) => open_data(&config, dir)?,
         }
         .with_max_seats_per_request(config.max_seats_per_request);
+        Server::bind_with(config, inventory)
+    }
+
+    /// Binds a server for `inventory` (made for `config`, which is valid).
+    fn bind_with(config: Config, inventory: Inventory) -> io::Result<Server> {
         let listener = StdListener::bind((config.host.as_str(), config.port))?;
         let local_addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
@@ -183,9 +188,16 @@ impl Server {
         let wake = Arc::new(worker::PollerWake::new(waker));
         let workers = worker::spawn_workers(shared.config.threads, &queue, &done, &wake, &shared)?;
         drop((queue, done));
+        // The poller releases replies held for the journal when the
+        // journal's writer says its watermark moved.
+        let hook_wake = Arc::clone(&wake);
+        shared
+            .inventory
+            .set_progress_hook(Some(Arc::new(move || hook_wake.wake())));
         info!(addr = %local_addr, workers = workers.len(), max_conns, "serving");
         let result =
             poller::Poller::new(&shared, poll, listener, max_conns, jobs, returned, wake).run();
+        shared.inventory.set_progress_hook(None);
         for worker in workers {
             if worker.join().is_err() {
                 error!("a worker panicked");
@@ -218,6 +230,10 @@ fn open_data(config: &Config, dir: &std::path::Path) -> io::Result<Inventory> {
     }
     Ok(inventory)
 }
+
+#[cfg(test)]
+#[path = "held_tests.rs"]
+mod held_tests;
 
 /// At clean shutdown, once no request runs: a snapshot, so the next start
 /// replays nothing.
