@@ -16,6 +16,10 @@
 #
 #   scripts/bench-durable.sh                 # about 8 minutes
 #   ROUNDS=5 DURATION=5 scripts/bench-durable.sh
+#   BEFORE=/path/to/older/seatnet-server scripts/bench-durable.sh
+#
+# BEFORE adds a fifth system to the first table: that binary run like B
+# (durable, fsync always), to compare two versions in one run.
 #
 # Workload (seatnet-bench's own): requests of K=2 random seats out of
 # 10,000,000 (so nearly every seat is granted); seatnet gets newline-framed
@@ -101,10 +105,11 @@ start() {
     local system=$1 dir=$2
     mkdir -p "$dir"
     case $system in
-    mem | durable)
-        local extra=()
-        [ "$system" = durable ] && extra=(--data-dir "$dir/data" --fsync always)
-        "$SERVER" --port 0 --seats "$SEATS" --log-level warn "${extra[@]}" \
+    mem | durable | before)
+        local extra=() binary=$SERVER
+        [ "$system" = mem ] || extra=(--data-dir "$dir/data" --fsync always)
+        [ "$system" = before ] && binary=$BEFORE
+        "$binary" --port 0 --seats "$SEATS" --log-level warn "${extra[@]}" \
             >"$dir/out" 2>"$dir/err" &
         PID=$!
         local _
@@ -169,7 +174,7 @@ for round in $(seq "$ROUNDS"); do
     echo "== round $round of $ROUNDS (load average $(cut -d' ' -f1-3 /proc/loadavg))"
     for load in "${LOADS[@]}"; do
         read -r conns pipeline <<<"$load"
-        for system in mem durable redis-mem redis-durable; do
+        for system in mem durable redis-mem redis-durable ${BEFORE:+before}; do
             measure "$round" "$system" "$conns" "$pipeline"
         done
     done
@@ -190,43 +195,66 @@ import statistics, sys
 from collections import defaultdict
 
 rates, batches = defaultdict(list), defaultdict(list)
+per_round = defaultdict(dict)
 for line in open(sys.argv[1]):
     system, conns, pipeline, rnd, rate, batch = line.split()
     key = (rnd.startswith("s"), system, int(conns), int(pipeline))
     rates[key].append(int(rate))
+    per_round[key][rnd] = int(rate)
     if batch != "-":
         batches[key].append(float(batch))
 
 def med(key):
     return statistics.median(rates[key]) if rates[key] else float("nan")
 
+def cell(key):
+    """median (lowest-highest) of the rounds."""
+    r = rates[key]
+    if not r:
+        return "-"
+    return f"{statistics.median(r):,.0f} ({min(r) / 1000:.1f}k-{max(r) / 1000:.1f}k)"
+
 def batch(key):
     return f"{statistics.median(batches[key]):.1f}" if batches[key] else "-"
 
 systems = ["mem", "durable", "redis-mem", "redis-durable"]
 names = ["seatnet memory", "seatnet durable", "Redis memory", "Redis durable"]
+if any(key[1] == "before" for key in rates):
+    systems.append("before")
+    names.append("BEFORE durable")
 loads = [(1, 1), (16, 1), (64, 1), (64, 16)]
-print(f"\n== medians of {sys.argv[2]} rounds (req/s; batch = journal records per fdatasync)")
+print(f"\n== req/s: median of {sys.argv[2]} rounds (lowest-highest); batch = journal records per fdatasync")
 print("| connections | " + " | ".join(names) + " | durable batch |")
 print("|---|" + "---:|" * (len(names) + 1))
 for c, p in loads:
     label = f"{c}" if p == 1 else f"{c}, pipelined {p}"
-    cells = [f"{med((False, s, c, p)):,.0f}" for s in systems]
+    cells = [cell((False, s, c, p)) for s in systems]
     print(f"| {label} | " + " | ".join(cells) + f" | {batch((False, 'durable', c, p))} |")
 
-print("\n| ratio | value | target |")
-print("|---|---:|---|")
+def rounds(a, b):
+    """The ratio a/b of each round (adjacent runs, so less drift)."""
+    pa, pb = per_round[a], per_round[b]
+    return ", ".join(f"{pa[r] / pb[r]:.2f}" for r in sorted(pa) if r in pb and pb[r])
+
+print("\n| ratio of medians | value | each round | target |")
+print("|---|---:|---|---|")
 for c, p, target in [(16, 1, 1.2), (64, 1, 1.2), (64, 16, 1.5)]:
     label = f"{c}" if p == 1 else f"{c}x{p}"
-    r = med((False, "durable", c, p)) / med((False, "redis-durable", c, p))
-    print(f"| seatnet durable / Redis durable, {label} | {r:.2f} | >= {target} {'met' if r >= target else 'MISSED'} |")
-r = med((False, "durable", 64, 16)) / med((False, "mem", 64, 16))
-print(f"| seatnet durable / seatnet memory, 64x16 | {r:.2f} | >= 0.60 {'met' if r >= 0.6 else 'MISSED'} |")
+    a, b = (False, "durable", c, p), (False, "redis-durable", c, p)
+    r = med(a) / med(b)
+    print(f"| seatnet durable / Redis durable, {label} | {r:.2f} | {rounds(a, b)} | >= {target} {'met' if r >= target else 'MISSED'} |")
+a, b = (False, "durable", 64, 16), (False, "mem", 64, 16)
+r = med(a) / med(b)
+print(f"| seatnet durable / seatnet memory, 64x16 | {r:.2f} | {rounds(a, b)} | >= 0.60 {'met' if r >= 0.6 else 'MISSED'} |")
+if "before" in systems:
+    for c, p in loads:
+        a, b = (False, "durable", c, p), (False, "before", c, p)
+        print(f"| seatnet durable / BEFORE durable, {c}x{p} | {med(a) / med(b):.2f} | {rounds(a, b)} | - |")
 
-print(f"\n== scaling, medians of {sys.argv[2]} rounds")
+print(f"\n== scaling: median of {sys.argv[2]} rounds (lowest-highest)")
 print("| connections | seatnet durable (req/s) | batch | Redis durable (req/s) |")
 print("|---:|---:|---:|---:|")
 for c in map(int, sys.argv[3].split()):
-    d, r = med((True, "durable", c, 1)), med((True, "redis-durable", c, 1))
-    print(f"| {c} | {d:,.0f} | {batch((True, 'durable', c, 1))} | {r:,.0f} |")
+    d, r = cell((True, "durable", c, 1)), cell((True, "redis-durable", c, 1))
+    print(f"| {c} | {d} | {batch((True, 'durable', c, 1))} | {r} |")
 EOF
