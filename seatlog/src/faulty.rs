@@ -52,6 +52,13 @@ struct Inode {
     synced: Vec<u8>,
 }
 
+impl State {
+    /// Whether a `sync_data` of inode `id` waits (see `hold_syncs`).
+    fn holds_sync_of(&self, id: u64) -> bool {
+        self.syncs_held && matches!(self.last_write, Some((last, _, _)) if last == id)
+    }
+}
+
 /// The longest a `sync_data` waits under [`FaultyStorage::hold_syncs`], so a
 /// test that forgets to let go still ends.
 pub const SYNC_HOLD_LIMIT: Duration = Duration::from_secs(30);
@@ -119,9 +126,12 @@ impl FaultyStorage {
         self.state.lock().fail_next_sync = true;
     }
 
-    /// While `hold` is true, every `sync_data` waits (for at most
-    /// [`SYNC_HOLD_LIMIT`], then goes on), as a slow disk would: for tests
-    /// of what may and may not happen while a sync is in flight.
+    /// While `hold` is true, a `sync_data` of the file written last, with
+    /// that write not yet synced, waits (for at most [`SYNC_HOLD_LIMIT`],
+    /// then goes on), as a slow disk would: for tests of what may and may
+    /// not happen while a journal write is being synced. Other syncs (a
+    /// preallocated segment's) are not held, so holding never depends on
+    /// where the writer's background work is.
     pub fn hold_syncs(&self, hold: bool) {
         self.state.lock().syncs_held = hold;
     }
@@ -345,7 +355,7 @@ impl StorageFile for FaultyFile {
     fn sync_data(&mut self) -> io::Result<()> {
         let held_since = Instant::now();
         // Bounded: at most SYNC_HOLD_LIMIT in 1 ms naps.
-        while self.state.lock().syncs_held && held_since.elapsed() < SYNC_HOLD_LIMIT {
+        while self.state.lock().holds_sync_of(self.id) && held_since.elapsed() < SYNC_HOLD_LIMIT {
             std::thread::sleep(Duration::from_millis(1));
         }
         let mut s = self.state.lock();
