@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
@@ -36,6 +37,8 @@ struct State {
     last_write: Option<(u64, u64, Vec<u8>)>,
     fail_next_sync: bool,
     fail_next_write: bool,
+    /// `sync_data` waits while this is set (see `hold_syncs`).
+    syncs_held: bool,
     space_limit: Option<u64>,
     locked: bool,
     syncs: u64,
@@ -48,6 +51,17 @@ struct Inode {
     data: Vec<u8>,
     synced: Vec<u8>,
 }
+
+impl State {
+    /// Whether a `sync_data` of inode `id` waits (see `hold_syncs`).
+    fn holds_sync_of(&self, id: u64) -> bool {
+        self.syncs_held && matches!(self.last_write, Some((last, _, _)) if last == id)
+    }
+}
+
+/// The longest a `sync_data` waits under [`FaultyStorage::hold_syncs`], so a
+/// test that forgets to let go still ends.
+pub const SYNC_HOLD_LIMIT: Duration = Duration::from_secs(30);
 
 fn injected(what: &str) -> io::Error {
     io::Error::other(format!("injected {what} failure"))
@@ -110,6 +124,16 @@ impl FaultyStorage {
     /// write back, and `sync_dir`, are not affected.
     pub fn fail_next_sync(&self) {
         self.state.lock().fail_next_sync = true;
+    }
+
+    /// While `hold` is true, a `sync_data` of the file written last, with
+    /// that write not yet synced, waits (for at most [`SYNC_HOLD_LIMIT`],
+    /// then goes on), as a slow disk would: for tests of what may and may
+    /// not happen while a journal write is being synced. Other syncs (a
+    /// preallocated segment's) are not held, so holding never depends on
+    /// where the writer's background work is.
+    pub fn hold_syncs(&self, hold: bool) {
+        self.state.lock().syncs_held = hold;
     }
 
     /// The next `write_at` fails (and writes nothing).
@@ -329,6 +353,11 @@ impl StorageFile for FaultyFile {
     }
 
     fn sync_data(&mut self) -> io::Result<()> {
+        let held_since = Instant::now();
+        // Bounded: at most SYNC_HOLD_LIMIT in 1 ms naps.
+        while self.state.lock().holds_sync_of(self.id) && held_since.elapsed() < SYNC_HOLD_LIMIT {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let mut s = self.state.lock();
         if std::mem::take(&mut s.fail_next_sync) {
             return Err(injected("sync_data"));

@@ -14,7 +14,7 @@ use crate::recovery::{self, TornTail};
 use crate::segment::{self, SEGMENT_HEADER_LEN};
 use crate::snapshot;
 use crate::storage::{DirStorage, Storage};
-use crate::writer::{self, Active, Counters, Progress, Queue, Shared, Spare, Ticket};
+use crate::writer::{self, Active, Counters, Progress, ProgressHook, Queue, Shared, Spare, Ticket};
 
 /// When the writer calls `fdatasync`, and so when `wait_durable` returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,6 +191,7 @@ impl Journal {
                 active_offset: active.offset,
             }),
             progress_moved: Condvar::new(),
+            hook: Mutex::new(None),
             counters: Counters::default(),
         });
         let writer = {
@@ -241,6 +242,27 @@ impl Journal {
     /// acknowledged gets the [`Fatal`] error.
     pub fn wait_durable(&self, ticket: Ticket) -> Result<(), Fatal> {
         self.shared.wait_durable(ticket)
+    }
+
+    /// The acknowledged watermark: every record up to this seq is durable
+    /// under the sync policy (what [`Journal::wait_durable`] waits for), or
+    /// the journal's failure. For callers that do not block on each
+    /// ticket: they hold replies back and release every one whose ticket
+    /// is at or below this, when the progress hook says it moved.
+    pub fn acknowledged(&self) -> Result<u64, Fatal> {
+        self.shared.acknowledged()
+    }
+
+    /// Sets (or, with `None`, clears) a function the writer thread calls
+    /// after each round that may have moved the [acknowledged]
+    /// watermark, and when the journal fails. It runs on the writer
+    /// thread with no lock held, before the writer's next round, so it
+    /// must be quick: waking the thread that releases replies is what it is
+    /// for.
+    ///
+    /// [acknowledged]: Journal::acknowledged
+    pub fn set_progress_hook(&self, hook: Option<ProgressHook>) {
+        *self.shared.hook.lock() = hook;
     }
 
     /// Syncs everything appended so far, whatever the policy.

@@ -6,7 +6,9 @@
 //!
 //! - **Appending** ([`Journal::append`], [`Journal::wait_durable`]): group
 //!   commit; one writer thread does one write and one `fdatasync` for
-//!   every record queued meanwhile (`writer.rs`).
+//!   every record queued meanwhile (`writer.rs`). A caller that must not
+//!   block per record reads [`Journal::acknowledged`] when its
+//!   [`Journal::set_progress_hook`] says the watermark moved.
 //! - **On disk**: `LOCK` and `META` (`meta.rs`); preallocated segments
 //!   `journal-<seq>.log` (`segment.rs`) of checksummed records
 //!   (`codec.rs`); snapshots `snapshot-<seq>.snap` (`snapshot.rs`).
@@ -60,14 +62,14 @@ pub use journal::{Journal, Options, Recovered, Snapshot, Stats, SyncPolicy};
 pub use meta::{LOCK_FILE, META_FILE};
 pub use recovery::{SegmentSummary, TornTail};
 pub use storage::{DirStorage, Storage, StorageFile};
-pub use writer::Ticket;
+pub use writer::{ProgressHook, Ticket};
 
 /// Test doubles: [`FaultyStorage`](testing::FaultyStorage), for this
 /// crate's tests and other crates' (hidden from the docs: not for
 /// production use).
 #[doc(hidden)]
 pub mod testing {
-    pub use crate::faulty::FaultyStorage;
+    pub use crate::faulty::{FaultyStorage, SYNC_HOLD_LIMIT};
 }
 
 /// Encoding internals, public only for this crate's integration tests.

@@ -44,8 +44,14 @@ pub(crate) struct Shared {
     pub(crate) progress: Mutex<Progress>,
     /// Wakes `wait_durable` callers when `progress` moves.
     pub(crate) progress_moved: Condvar,
+    /// Called by the writer after `progress` moved or the journal failed
+    /// (see [`Journal::set_progress_hook`](crate::Journal::set_progress_hook)).
+    pub(crate) hook: Mutex<Option<ProgressHook>>,
     pub(crate) counters: Counters,
 }
+
+/// What the writer calls when the watermark moves (or the journal fails).
+pub type ProgressHook = Arc<dyn Fn() + Send + Sync>;
 
 /// The queue lock's contents.
 pub(crate) struct Queue {
@@ -231,6 +237,30 @@ impl Shared {
         }
     }
 
+    /// The acknowledged watermark: every record up to it may be
+    /// acknowledged under the policy (as [`wait_durable`](Self::wait_durable)
+    /// would for it), or the journal's failure.
+    pub(crate) fn acknowledged(&self) -> Result<u64, Fatal> {
+        let p = self.progress.lock();
+        if let Some(fatal) = &p.failed {
+            return Err(fatal.clone());
+        }
+        Ok(match self.policy {
+            SyncPolicy::Always => p.synced,
+            SyncPolicy::Interval(_) | SyncPolicy::Never => p.written,
+        })
+    }
+
+    /// Calls the progress hook, if one is set. The hook is cloned out
+    /// first, so it runs without the lock (it may take its time, or set
+    /// another hook).
+    fn call_hook(&self) {
+        let hook = self.hook.lock().clone();
+        if let Some(hook) = hook {
+            hook();
+        }
+    }
+
     /// Forces an `fdatasync` of everything appended so far, whatever the
     /// policy, and waits for it.
     pub(crate) fn sync(&self) -> Result<(), Fatal> {
@@ -260,6 +290,7 @@ impl Shared {
         self.progress.lock().failed = Some(fatal);
         self.progress_moved.notify_all();
         self.spare_ready.notify_all();
+        self.call_hook();
     }
 }
 
@@ -359,6 +390,7 @@ pub(crate) fn run(shared: Arc<Shared>, mut active: Active) {
             p.active_offset = active.offset;
         }
         shared.progress_moved.notify_all();
+        shared.call_hook();
         if exit {
             if let Spare::Ready(_, name) =
                 std::mem::replace(&mut shared.queue.lock().spare, Spare::Missing)

@@ -305,3 +305,43 @@ fn never_and_interval_write_to_the_os_and_close_syncs() {
         assert_eq!(recovered.records, records, "{policy:?}");
     }
 }
+
+#[test]
+fn the_progress_hook_announces_the_acknowledged_watermark_and_the_failure() {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+    let storage = FaultyStorage::new();
+    let (journal, _) = open(&storage).unwrap();
+    let (tx, rx) = mpsc::channel();
+    journal.set_progress_hook(Some(Arc::new(move || {
+        // The receiver outlives every call the test waits for.
+        let _ = tx.send(());
+    })));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // Waits (bounded) for hook calls until `done` holds of acknowledged().
+    let wait_for = |done: &dyn Fn(&Result<u64, seatlog::Fatal>) -> bool| loop {
+        let acknowledged = journal.acknowledged();
+        if done(&acknowledged) {
+            return acknowledged;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        rx.recv_timeout(left).expect("the hook is called");
+    };
+    let ticket = journal.append(0, 7, |_| b"first".to_vec()).unwrap();
+    let seen = wait_for(&|a| a.as_ref().is_ok_and(|&seq| seq >= ticket.seq));
+    assert_eq!(seen.unwrap(), ticket.seq);
+
+    storage.fail_next_sync();
+    let doomed = journal.append(0, 8, |_| b"doomed".to_vec()).unwrap();
+    let failed = wait_for(&|a| a.is_err());
+    let fatal = failed.unwrap_err();
+    assert!(fatal.message().contains("injected sync"), "{fatal}");
+    // The failed record was never acknowledged, and never will be.
+    assert!(journal.wait_durable(doomed).is_err());
+    journal.set_progress_hook(None);
+    drop(journal);
+    // Acknowledged meant synced: a power loss keeps exactly that record.
+    let (_journal, recovered) = open(&storage.power_loss(None)).unwrap();
+    let payloads: Vec<&[u8]> = recovered.records.iter().map(|r| &r.payload[..]).collect();
+    assert_eq!(payloads, [b"first"]);
+}

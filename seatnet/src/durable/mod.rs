@@ -1,7 +1,7 @@
 //! Durability on top of [`seatlog`]: what a change request writes to the
 //! journal (`record`), snapshots of the whole state (`state`), request ids
-//! (`ids`), and the waiting that holds a reply back until its change is on
-//! disk ([`Commit`], [`Unsettled`]).
+//! (`ids`), and what holds a reply back until its change is on disk
+//! ([`Commit`], [`Unsettled`]; the server's poller does the holding).
 //!
 //! Opening a data directory and replaying it into an
 //! [`Inventory`], and the journaled request paths, are in
@@ -21,7 +21,6 @@ use std::sync::Arc;
 use parking_lot::{Mutex, RwLock};
 use seatlog::{Fatal, Journal, SyncPolicy, Ticket};
 
-use crate::Inventory;
 use crate::inventory::MapState;
 
 /// How to keep a data directory.
@@ -102,15 +101,15 @@ pub(crate) struct Durable {
 pub enum Commit {
     /// Nothing was journaled: send at once.
     None,
-    /// Send once this ticket is durable ([`Inventory::wait_durable`]).
+    /// Send once this ticket is durable ([`Inventory::wait_durable`](crate::Inventory::wait_durable)).
     Pending(Ticket),
     /// The journal failed: never send; the process must stop
     /// ([`fail_stop`]).
     Failed(Fatal),
 }
 
-/// The replies of one batch not yet allowed out: the highest ticket (one
-/// wait covers every lower seq) or the journal's failure.
+/// The replies of one batch not yet allowed out: the highest ticket (the
+/// watermark reaching it covers every lower seq) or the journal's failure.
 #[derive(Debug, Default)]
 pub struct Unsettled {
     highest: Option<Ticket>,
@@ -127,17 +126,27 @@ impl Unsettled {
         }
     }
 
-    /// Waits until every noted reply may be sent. On a journal failure this
-    /// never returns: it calls [`fail_stop`].
-    pub fn settle(&mut self, inventory: &Inventory) {
+    /// Whether some noted reply waits for the journal (or it failed).
+    #[must_use]
+    pub fn is_pending(&self) -> bool {
+        self.highest.is_some() || self.failed.is_some()
+    }
+
+    /// Notes every commit `other` noted.
+    pub fn merge(&mut self, other: Unsettled) {
+        self.highest = self.highest.max(other.highest);
+        self.failed = self.failed.take().or(other.failed);
+    }
+
+    /// The ticket the noted replies wait for (`None`: they may go out
+    /// now), leaving this empty. On a journal failure this never returns:
+    /// it calls [`fail_stop`].
+    #[must_use]
+    pub fn take(&mut self) -> Option<Ticket> {
         if let Some(fatal) = self.failed.take() {
             fail_stop(&fatal);
         }
-        if let Some(ticket) = self.highest.take() {
-            if let Err(fatal) = inventory.wait_durable(ticket) {
-                fail_stop(&fatal);
-            }
-        }
+        self.highest.take()
     }
 }
 

@@ -101,6 +101,29 @@ impl Inventory {
         }
     }
 
+    /// The journal's acknowledged watermark: every change up to this seq
+    /// is durable under the sync policy (`u64::MAX` without a journal:
+    /// nothing waits), or the journal's failure.
+    ///
+    /// # Errors
+    ///
+    /// [`Fatal`] if the journal failed (see [`wait_durable`](Self::wait_durable)).
+    pub fn acknowledged(&self) -> Result<u64, Fatal> {
+        match &self.durable {
+            Some(d) => d.journal.acknowledged(),
+            None => Ok(u64::MAX),
+        }
+    }
+
+    /// Sets (or clears) what the journal's writer calls when the
+    /// [`acknowledged`](Self::acknowledged) watermark may have moved, or
+    /// the journal failed. Without a journal, does nothing.
+    pub fn set_progress_hook(&self, hook: Option<seatlog::ProgressHook>) {
+        if let Some(d) = &self.durable {
+            d.journal.set_progress_hook(hook);
+        }
+    }
+
     /// The journal's counters (batches, records, syncs), with a journal.
     #[must_use]
     pub fn journal_stats(&self) -> Option<seatlog::Stats> {

@@ -289,6 +289,7 @@ impl Inventory {
                     rejected: c.rejected,
                     requests: c.requests,
                     errors: c.errors,
+                    journal: self.journal_stats(),
                 })
             }
             Command::Help => Reply::Help(seats),

@@ -63,6 +63,9 @@ pub struct StatsSnapshot {
     pub requests: u64,
     /// Requests answered with an `ERR` line since start.
     pub errors: u64,
+    /// With a data directory: the journal's group-commit counters since
+    /// start (`journal_records`, `journal_batches`, `journal_syncs`).
+    pub journal: Option<seatlog::Stats>,
 }
 
 /// One map as `USE` and `MAPS` describe it.
@@ -533,21 +536,32 @@ impl Reply<'_> {
                 text(out, format_args!("ERR unknown-booking: {reference}"));
             }
             Reply::Avail(map) => avail(out, spec, map),
-            Reply::Stats(s) => text(
-                out,
-                format_args!(
-                    "OK seats={} free={} reserved={} bookings={} connections={} accepted={} rejected={} requests={} errors={}",
-                    s.seats,
-                    s.free,
-                    s.reserved,
-                    s.bookings,
-                    s.connections,
-                    s.accepted,
-                    s.rejected,
-                    s.requests,
-                    s.errors
-                ),
-            ),
+            Reply::Stats(s) => {
+                text(
+                    out,
+                    format_args!(
+                        "OK seats={} free={} reserved={} bookings={} connections={} accepted={} rejected={} requests={} errors={}",
+                        s.seats,
+                        s.free,
+                        s.reserved,
+                        s.bookings,
+                        s.connections,
+                        s.accepted,
+                        s.rejected,
+                        s.requests,
+                        s.errors
+                    ),
+                );
+                if let Some(j) = s.journal {
+                    text(
+                        out,
+                        format_args!(
+                            " journal_records={} journal_batches={} journal_syncs={}",
+                            j.records, j.batches, j.syncs
+                        ),
+                    );
+                }
+            }
             Reply::Help(seats) => text(
                 out,
                 format_args!(
@@ -1041,6 +1055,19 @@ mod tests {
         assert_eq!(
             written(Reply::Stats(s)),
             "OK seats=100 free=97 reserved=3 bookings=2 connections=1 accepted=0 rejected=0 requests=12 errors=0"
+        );
+        let durable = StatsSnapshot {
+            journal: Some(seatlog::Stats {
+                batches: 4,
+                records: 10,
+                bytes: 500,
+                syncs: 3,
+            }),
+            ..s
+        };
+        assert!(
+            written(Reply::Stats(durable))
+                .ends_with(" errors=0 journal_records=10 journal_batches=4 journal_syncs=3")
         );
         assert!(written(Reply::Help(100)).starts_with("OK commands: "));
         assert_eq!(written(Reply::Bye), "OK bye");

@@ -2,10 +2,20 @@
 //! request, write what the socket takes, read on while the last read
 //! filled its space, and say whether the connection goes back to the
 //! poller or ends.
+//!
+//! With a journal, replies that changed seats may not be written before
+//! their records are durable. The worker does not wait for that: it hands
+//! the connection back with the highest ticket its replies need
+//! ([`Served::held`]), and the poller keeps it aside until the journal's
+//! watermark passes the ticket, then writes the replies. So a worker is
+//! never parked on the disk, and one sync can serve every connection, not
+//! only as many as there are workers.
 
 use std::time::Instant;
 
 use tracing::debug;
+
+use seatlog::Ticket;
 
 use super::Shared;
 use super::conn::{Conn, End, Got, READ_CHUNK};
@@ -19,8 +29,9 @@ use crate::protocol::{Frame, Reply};
 const ROUNDS: usize = 16;
 
 /// Once the reply buffer reaches this size in the middle of a batch, it is
-/// written out, so that the bound on unread replies is checked while
-/// answering and not only after a whole read.
+/// written out (or, when its replies wait for the journal, answering stops
+/// there), so that the bound on unread replies is checked while answering
+/// and not only after a whole read.
 pub(crate) const FLUSH_AT: usize = 64 * 1024;
 
 /// A worker's reusable state.
@@ -39,23 +50,51 @@ impl WorkerBuffers {
     }
 }
 
-/// Serves `conn` until it has no complete request left. `Ok(())`: back to
-/// the poller; `Err(end)`: the connection ends (its remaining replies are
-/// still sent if `end` is orderly).
-pub(crate) fn serve(
+/// What one lending of a connection came to.
+#[derive(Debug)]
+pub(crate) struct Served {
+    /// `Ok(())`: back to the poller; `Err(end)`: the connection ends (its
+    /// remaining replies are still sent if `end` is orderly).
+    pub(crate) verdict: Result<(), End>,
+    /// Replies in `conn.out` that must not be written before this ticket
+    /// is durable (every journaled change they report has a seq at or
+    /// below it).
+    pub(crate) held: Option<Ticket>,
+}
+
+/// Serves `conn` until it has no complete request left, or until it has
+/// replies that wait for the journal.
+pub(crate) fn serve(conn: &mut Conn, shared: &Shared, buffers: &mut WorkerBuffers) -> Served {
+    let mut unsettled = Unsettled::default();
+    let verdict = serve_rounds(conn, shared, buffers, &mut unsettled);
+    // Fail-stop here if the journal failed: such replies never go out.
+    let held = unsettled.take();
+    Served { verdict, held }
+}
+
+fn serve_rounds(
     conn: &mut Conn,
     shared: &Shared,
     buffers: &mut WorkerBuffers,
+    unsettled: &mut Unsettled,
 ) -> Result<(), End> {
     let now = Instant::now();
     for _ in 0..ROUNDS {
-        answer_ready(conn, shared, &mut buffers.scratch, now)?;
+        let drained = answer_ready(conn, shared, &mut buffers.scratch, now, unsettled)?;
+        if !drained {
+            // Stopped at FLUSH_AT with replies held: the rest waits.
+            return Ok(());
+        }
         if conn.eof {
-            answer_last(conn, shared, &mut buffers.scratch, now)?;
+            answer_last(conn, shared, &mut buffers.scratch, unsettled)?;
             return Err(End::Eof);
         }
         if shared.stop.is_stopping() {
             return Err(End::Shutdown);
+        }
+        if unsettled.is_pending() {
+            // The replies wait for the journal: the poller writes them.
+            return Ok(());
         }
         conn.flush(now).map_err(End::Error)?;
         if conn.out.len() > shared.config.max_output {
@@ -75,13 +114,16 @@ pub(crate) fn serve(
     Ok(())
 }
 
-/// Answers every request the framer has at `now`.
+/// Answers every request the framer has at `now`; returns whether it did
+/// (`false`: it stopped at [`FLUSH_AT`] because the replies so far wait for
+/// the journal).
 fn answer_ready(
     conn: &mut Conn,
     shared: &Shared,
     scratch: &mut Scratch,
     now: Instant,
-) -> Result<(), End> {
+    unsettled: &mut Unsettled,
+) -> Result<bool, End> {
     let mut tally = Tally::default();
     let result = loop {
         let step = match conn.framer.next(now) {
@@ -97,13 +139,15 @@ fn answer_ready(
                 newline,
             ),
             Frame::TooLong => Err(too_long(shared, &mut conn.out, &mut tally)),
-            Frame::Wait(_) => break Ok(()),
+            Frame::Wait(_) => break Ok(true),
         };
         if let Err(end) = step {
             break Err(end);
         }
         if conn.out.len() >= FLUSH_AT {
-            tally.settle(shared);
+            if tally.unsettled.is_pending() {
+                break Ok(false);
+            }
             if let Err(e) = conn.flush(now) {
                 break Err(End::Error(e));
             }
@@ -112,7 +156,7 @@ fn answer_ready(
             }
         }
     };
-    tally.publish(shared);
+    tally.publish(shared, unsettled);
     result
 }
 
@@ -121,9 +165,8 @@ fn answer_last(
     conn: &mut Conn,
     shared: &Shared,
     scratch: &mut Scratch,
-    now: Instant,
+    unsettled: &mut Unsettled,
 ) -> Result<(), End> {
-    let _ = now;
     let mut tally = Tally::default();
     let result = match conn.framer.finish() {
         Frame::Request { bytes, newline } => tally.answer(
@@ -140,7 +183,7 @@ fn answer_last(
         Frame::TooLong => Err(too_long(shared, &mut conn.out, &mut tally)),
         Frame::Wait(_) => Ok(()),
     };
-    tally.publish(shared);
+    tally.publish(shared, unsettled);
     result
 }
 
@@ -159,7 +202,7 @@ struct Who<'c> {
 }
 
 /// Requests answered in one batch, added to the shared counters once, and
-/// the journaled changes among them, waited for once.
+/// the journaled changes among them.
 #[derive(Debug, Default)]
 struct Tally {
     requests: u64,
@@ -197,18 +240,10 @@ impl Tally {
         if close { Err(End::Quit) } else { Ok(()) }
     }
 
-    /// Waits until every journaled change answered so far is durable
-    /// (one wait, on the highest ticket, covers the batch: group commit).
-    /// Never returns if the journal failed (fail-stop).
-    fn settle(&mut self, shared: &Shared) {
-        // Every map shares the one journal: any map waits for it.
-        self.unsettled.settle(shared.catalog.default_map());
-    }
-
-    /// At the end of a batch, before any of its replies can be written:
-    /// settles, then adds to the counters.
-    fn publish(&mut self, shared: &Shared) {
-        self.settle(shared);
+    /// At the end of a batch: adds to the counters and passes the batch's
+    /// commits on to the lending's.
+    fn publish(self, shared: &Shared, unsettled: &mut Unsettled) {
         shared.counters.add_requests(self.requests, self.errors);
+        unsettled.merge(self.unsettled);
     }
 }

@@ -125,6 +125,11 @@ impl Server {
         };
         let mut catalog = catalog;
         catalog.configure_holds(config.hold_ttl, config.hold_max, clock);
+        Server::bind_with(config, catalog)
+    }
+
+    /// Binds a server for `catalog` (made for `config`, which is valid).
+    fn bind_with(config: Config, catalog: Catalog) -> io::Result<Server> {
         let listener = StdListener::bind((config.host.as_str(), config.port))?;
         let local_addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
@@ -221,11 +226,20 @@ impl Server {
         let expiry = std::thread::Builder::new()
             .name("seatnet-expiry".into())
             .spawn(move || catalog.run_expiry())?;
+        // The poller releases replies held for the journal when the
+        // journal's writer says its watermark moved (every map shares the
+        // one journal, so the default map's handle stands for all).
+        let hook_wake = Arc::clone(&wake);
+        shared
+            .catalog
+            .default_map()
+            .set_progress_hook(Some(Arc::new(move || hook_wake.wake())));
         info!(addr = %local_addr, workers = workers.len(), max_conns, "serving");
         let admin = admin.map(|(listener, _)| listener);
         let listeners = (listener, admin);
         let result =
             poller::Poller::new(&shared, poll, listeners, max_conns, jobs, returned, wake).run();
+        shared.catalog.default_map().set_progress_hook(None);
         for worker in workers {
             if worker.join().is_err() {
                 error!("a worker panicked");
@@ -281,6 +295,10 @@ fn open_data(config: &Config, defs: &[MapDef], dir: &std::path::Path) -> io::Res
     }
     Ok(catalog)
 }
+
+#[cfg(test)]
+#[path = "held_tests.rs"]
+mod held_tests;
 
 /// At clean shutdown, once no request runs: a snapshot, so the next start
 /// replays nothing.

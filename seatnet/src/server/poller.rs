@@ -9,12 +9,19 @@
 //! complete request is there; it never answers a request and never
 //! blocks but in `poll`, whose timeout is the earliest deadline.
 //!
+//! A connection a worker hands back with replies that wait for the
+//! journal ([`Done::held`]) stays lent, *parked* here by its ticket, until
+//! the journal's acknowledged watermark passes the ticket (the journal's
+//! writer wakes the poller whenever the watermark moves); then its replies
+//! are written and it is home again. Every reply thus goes out only after
+//! its change and every lower seq is durable, without a worker waiting.
+//!
 //! Deadlines, per connection ([`Timers`]): the framing grace (undecided
 //! bytes become an original request), the request timeout (from the first
 //! byte of a request still incomplete), the idle timeout (from the last
 //! byte read or written), and the drain of a closing connection.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -30,6 +37,7 @@ use super::conn::{Conn, End, Got, READ_CHUNK};
 use super::spare::Spare;
 use super::timers::{Key, Timers};
 use super::worker::{Done, Job, PollerWake};
+use crate::durable::fail_stop;
 use crate::inventory::Access;
 
 /// The listener's token; connections use their slot index.
@@ -86,6 +94,10 @@ pub(crate) struct Poller<'a> {
     buf: Box<[u8]>,
     /// Connections that used their read budget with more to read.
     again: Vec<Key>,
+    /// Connections whose replies wait for the journal, by (ticket seq,
+    /// token): released in seq order as the watermark passes them. At most
+    /// one entry per open connection.
+    parked: BTreeMap<(u64, usize), Done>,
 }
 
 impl<'a> Poller<'a> {
@@ -116,6 +128,7 @@ impl<'a> Poller<'a> {
             wake,
             buf: vec![0; READ_CHUNK].into_boxed_slice(),
             again: Vec::new(),
+            parked: BTreeMap::new(),
         }
     }
 
@@ -137,7 +150,10 @@ impl<'a> Poller<'a> {
         let mut admin_ready = self.admin.is_some();
         loop {
             let mut timeout = self.timeout();
-            if !self.wake.sleep_if(|| self.done.is_empty()) {
+            if !self
+                .wake
+                .sleep_if(|| self.done.is_empty() && !self.releasable())
+            {
                 timeout = Some(Duration::ZERO);
             }
             let polled = self.poll.poll(&mut events, timeout);
@@ -164,6 +180,7 @@ impl<'a> Poller<'a> {
                 }
             }
             self.take_back(now);
+            self.release(now);
             for key in std::mem::take(&mut self.again) {
                 if self.slots.get(key.0).is_some_and(|s| s.generation == key.1) {
                     self.on_ready(key.0, true, false, now);
@@ -323,20 +340,68 @@ impl<'a> Poller<'a> {
         }
     }
 
-    /// Takes back every connection the workers are done with.
+    /// Takes back every connection the workers are done with, parking
+    /// those whose replies wait for the journal.
     fn take_back(&mut self, now: Instant) {
-        while let Ok(Done { key, conn, verdict }) = self.done.try_recv() {
-            let (token, _) = key;
-            let slot = &mut self.slots[token];
-            let mut conn = conn;
-            conn.read_closed |= std::mem::take(&mut slot.read_closed);
-            slot.conn = Some(conn);
-            let (readable, writable) = (slot.readable, slot.writable);
-            match verdict {
-                Err(end) => self.end(token, end, now),
-                Ok(()) if self.listener.is_none() => self.end(token, End::Shutdown, now),
-                Ok(()) => self.on_ready(token, readable, writable, now),
+        while let Ok(done) = self.done.try_recv() {
+            match done.held {
+                Some(ticket) => {
+                    self.parked.insert((ticket.seq, done.key.0), done);
+                }
+                None => self.home(done, false, now),
             }
+        }
+    }
+
+    /// Whether a parked connection can be released (or the journal failed).
+    fn releasable(&self) -> bool {
+        self.parked.first_key_value().is_some_and(|(&(seq, _), _)| {
+            self.shared
+                .catalog
+                .default_map()
+                .acknowledged()
+                .map_or(true, |acked| acked >= seq)
+        })
+    }
+
+    /// Brings home every parked connection whose ticket the journal's
+    /// watermark has reached, writing its replies. Fail-stop if the
+    /// journal failed: those replies must never be sent.
+    fn release(&mut self, now: Instant) {
+        if self.parked.is_empty() {
+            return;
+        }
+        let acked = match self.shared.catalog.default_map().acknowledged() {
+            Ok(acked) => acked,
+            Err(fatal) => fail_stop(&fatal),
+        };
+        while let Some(entry) = self.parked.first_entry() {
+            if entry.key().0 > acked {
+                break;
+            }
+            let done = entry.remove();
+            self.home(done, true, now);
+        }
+    }
+
+    /// Puts a connection back in its slot and acts on its verdict and on
+    /// the readiness that came meanwhile; `write` tries its replies at
+    /// once (released from the journal: no writable event will come for
+    /// them).
+    fn home(&mut self, done: Done, write: bool, now: Instant) {
+        let Done {
+            key, conn, verdict, ..
+        } = done;
+        let (token, _) = key;
+        let slot = &mut self.slots[token];
+        let mut conn = conn;
+        conn.read_closed |= std::mem::take(&mut slot.read_closed);
+        slot.conn = Some(conn);
+        let (readable, writable) = (slot.readable, slot.writable || write);
+        match verdict {
+            Err(end) => self.end(token, end, now),
+            Ok(()) if self.listener.is_none() => self.end(token, End::Shutdown, now),
+            Ok(()) => self.on_ready(token, readable, writable, now),
         }
     }
 

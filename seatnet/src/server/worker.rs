@@ -2,8 +2,9 @@
 //! that has a complete request from the poller, answering it
 //! ([`answer::serve`]) and handing it back.
 //!
-//! A worker blocks only on its channel (and, in time, on durable writes):
-//! a blocked worker costs a parked thread, never the poller.
+//! A worker blocks only on its channel, never on the disk: replies that
+//! wait for the journal go back to the poller with their ticket
+//! ([`Done::held`]).
 
 use std::io;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use crossbeam_channel::{Receiver, Sender};
 use mio::Waker;
 
 use super::Shared;
-use super::answer::{self, WorkerBuffers};
+use super::answer::{self, Served, WorkerBuffers};
 use super::conn::{Conn, End};
 use super::timers::Key;
 
@@ -35,6 +36,8 @@ pub(crate) struct Done {
     pub(crate) key: Key,
     pub(crate) conn: Box<Conn>,
     pub(crate) verdict: Result<(), End>,
+    /// Its unsent replies wait until this journal ticket is durable.
+    pub(crate) held: Option<seatlog::Ticket>,
 }
 
 /// How workers wake the poller when they hand a connection back: only if
@@ -62,7 +65,10 @@ impl PollerWake {
     /// SeqCst fence between the two steps on both sides, at least one side
     /// sees the other's write: either the poller sees the connection and
     /// does not sleep, or the worker sees `asleep` and wakes it. Relaxed is
-    /// enough for the flag itself given the fences.
+    /// enough for the flag itself given the fences. The journal's writer
+    /// is the same pattern: it moves the watermark, then (fence) loads
+    /// `asleep`; the poller stores `asleep`, then (fence) reads the
+    /// watermark (`returned_empty` checks it too).
     pub(crate) fn sleep_if(&self, returned_empty: impl FnOnce() -> bool) -> bool {
         self.asleep.store(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
@@ -75,8 +81,9 @@ impl PollerWake {
         self.asleep.store(false, Ordering::Relaxed);
     }
 
-    /// A worker handed a connection back (after the channel send).
-    fn wake(&self) {
+    /// A worker handed a connection back (after the channel send), or the
+    /// journal's watermark moved (after the progress lock was released).
+    pub(crate) fn wake(&self) {
         fence(Ordering::SeqCst);
         if self.asleep.load(Ordering::Relaxed) {
             // A failed wake-up (cannot happen with an eventfd short of
@@ -114,8 +121,14 @@ pub(crate) fn spawn_workers(
 fn work(jobs: &Receiver<Job>, done: &Sender<Done>, wake: &PollerWake, shared: &Shared) {
     let mut buffers = WorkerBuffers::new();
     for Job { key, mut conn } in jobs {
-        let verdict = answer::serve(&mut conn, shared, &mut buffers);
-        if done.send(Done { key, conn, verdict }).is_err() {
+        let Served { verdict, held } = answer::serve(&mut conn, shared, &mut buffers);
+        let done_job = Done {
+            key,
+            conn,
+            verdict,
+            held,
+        };
+        if done.send(done_job).is_err() {
             return;
         }
         wake.wake();
