@@ -245,6 +245,21 @@ fn an_expired_hold_frees_its_seats_and_its_reference_says_expired() {
     );
     let t = c.ask("HOLD TOGETHER 4");
     assert!(t.contains(" split=2 expires="), "{t}");
+    let any = c.ask("HOLD ANY 2");
+    let a = reference(&any);
+    let seats = field(&any, "seats").to_owned();
+    assert!(
+        seats.contains(|ch: char| ch.is_ascii_uppercase()),
+        "labels: {any}"
+    );
+    assert!(
+        c.ask(&format!("EXTEND {a}"))
+            .starts_with(&format!("OK extended {a} seats={seats} expires="))
+    );
+    assert_eq!(
+        c.ask(&format!("CANCEL {a}")),
+        format!("OK cancelled {a} seats={seats}")
+    );
     assert_eq!(
         c.ask(&format!("SHOW {r}")),
         format!("OK held seats=1A-1B expires={}", secs(T0 + 1_800_000))
