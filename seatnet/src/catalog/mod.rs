@@ -134,7 +134,11 @@ impl Catalog {
             crate::Config::DEFAULT_HOLD_TTL,
             crate::Config::DEFAULT_HOLD_MAX,
         ));
-        for state in maps {
+        // One count of remembered request ids for every map (see
+        // `durable/ids.rs`).
+        let ids_total = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        for mut state in maps {
+            state.ids.get_mut().share_total(&ids_total);
             let mut inventory = Inventory::from_state(state, durable.clone(), Arc::clone(&timer));
             inventory.set_max_seats_per_request(max_seats_per_request);
             if by_name
@@ -226,7 +230,36 @@ impl Catalog {
     pub fn run_expiry(&self) {
         while self.timer.wait(Duration::from_secs(1)) {
             self.expire_due();
+            self.compact(false);
         }
+    }
+
+    /// Drops every queued deadline of a hold that is gone or was extended
+    /// (the expiry loop does it by itself once the queue has doubled, so
+    /// holds cancelled or confirmed long before their expiry cost no
+    /// memory until then). Returns how many were dropped.
+    pub fn compact_deadlines(&self) -> usize {
+        self.compact(true)
+    }
+
+    fn compact(&self, force: bool) -> usize {
+        self.timer.compact(force, |map, reference, expires_ms| {
+            self.by_id(map).is_some_and(|m| {
+                m.state()
+                    .holds
+                    .lock()
+                    .open
+                    .get(&crate::BookingRef::from_raw(reference))
+                    .is_some_and(|h| h.expires_ms == expires_ms)
+            })
+        })
+    }
+
+    /// How many hold deadlines are queued (at most about twice the open
+    /// holds, plus what a second of traffic adds).
+    #[must_use]
+    pub fn queued_deadlines(&self) -> usize {
+        self.timer.queued()
     }
 
     /// Ends [`run_expiry`](Self::run_expiry).

@@ -5,8 +5,16 @@
 //! by the time stamped on the change's record, so replay evicts exactly as
 //! the live server did): an id older than the window, or pushed out by
 //! newer ones, is forgotten and a retry with it is a new request.
+//!
+//! Each map has its own table; the maps of one server share one count
+//! ([`Ids::share_total`]), and a map that remembers an id while the server
+//! holds more than [`Ids::MAX_COUNT`] in all forgets its own oldest, so
+//! many maps together remember at most about as many ids as one (plus one
+//! per map).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One remembered id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +35,8 @@ pub(crate) struct Ids {
     /// forgotten and used again has two entries; only the one whose seq
     /// matches the table's removes it).
     order: VecDeque<(Box<str>, u64, u64)>,
+    /// Ids remembered by every map of the server (this one's included).
+    total: Arc<AtomicUsize>,
 }
 
 impl Ids {
@@ -43,6 +53,16 @@ impl Ids {
         self.table.len()
     }
 
+    /// Counts this table's ids in `total`, shared with the other maps.
+    pub(crate) fn share_total(&mut self, total: &Arc<AtomicUsize>) {
+        // Relaxed, here and below: the count is a bound on memory, read
+        // and written under each map's own id lock; being off by the ids
+        // of requests in flight on other maps moves the bound by as many.
+        total.fetch_add(self.table.len(), Ordering::Relaxed);
+        self.total.fetch_sub(self.table.len(), Ordering::Relaxed);
+        self.total = Arc::clone(total);
+    }
+
     /// Every id, oldest first (for snapshots).
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Remembered)> {
         self.order.iter().filter_map(|(id, seq, _)| {
@@ -53,7 +73,9 @@ impl Ids {
 
     /// Forgets `id` (a change that could not be journaled after all).
     pub(crate) fn remove(&mut self, id: &str) {
-        self.table.remove(id);
+        if self.table.remove(id).is_some() {
+            self.total.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     /// Remembers `id`, then forgets what fell out of the window. The same
@@ -65,7 +87,7 @@ impl Ids {
         }
         let id: Box<str> = id.into();
         self.order.push_back((id.clone(), seq, time_ms));
-        self.table.insert(
+        let replaced = self.table.insert(
             id,
             Remembered {
                 reply: reply.into(),
@@ -73,26 +95,58 @@ impl Ids {
                 seq,
             },
         );
+        if replaced.is_none() {
+            self.total.fetch_add(1, Ordering::Relaxed);
+        }
         self.evict(time_ms);
     }
 
     fn evict(&mut self, now_ms: u64) {
         let oldest_kept = now_ms.saturating_sub(Self::MAX_AGE_MS);
         while let Some((id, seq, time)) = self.order.front() {
-            if self.order.len() <= Self::MAX_COUNT && *time >= oldest_kept {
+            let over = self.order.len() > Self::MAX_COUNT
+                || self.total.load(Ordering::Relaxed) > Self::MAX_COUNT;
+            // Never this table's newest (the one just remembered).
+            if (!over && *time >= oldest_kept) || self.order.len() == 1 {
                 break;
             }
             if self.table.get(id).is_some_and(|e| e.seq == *seq) {
                 self.table.remove(id);
+                self.total.fetch_sub(1, Ordering::Relaxed);
             }
             self.order.pop_front();
         }
     }
 }
 
+impl Drop for Ids {
+    fn drop(&mut self) {
+        self.total.fetch_sub(self.table.len(), Ordering::Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn maps_sharing_a_count_remember_about_as_many_ids_as_one() {
+        let total = Arc::new(AtomicUsize::new(0));
+        let mut maps: Vec<Ids> = (0..4).map(|_| Ids::default()).collect();
+        for ids in &mut maps {
+            ids.share_total(&total);
+        }
+        for i in 0..Ids::MAX_COUNT as u64 + 100 {
+            maps[(i % 4) as usize].insert(&format!("id{i}"), b"OK", 1_000, i + 1);
+        }
+        assert!(total.load(Ordering::Relaxed) <= Ids::MAX_COUNT + 4);
+        let held: usize = maps.iter().map(Ids::len).sum();
+        assert_eq!(held, total.load(Ordering::Relaxed));
+        assert!(maps[3].get(&format!("id{}", Ids::MAX_COUNT + 99)).is_some());
+        drop(maps.pop());
+        let held: usize = maps.iter().map(Ids::len).sum();
+        assert_eq!(held, total.load(Ordering::Relaxed));
+    }
 
     #[test]
     fn ids_are_forgotten_by_count_and_by_age() {

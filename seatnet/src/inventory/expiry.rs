@@ -12,7 +12,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Condvar, Mutex};
@@ -87,7 +87,12 @@ pub(crate) struct HoldTimer {
     /// Wakes the expiry loop: an earlier deadline, or stop.
     wake: Condvar,
     stopping: AtomicBool,
+    /// The queue's length after the last compaction.
+    compacted_to: AtomicUsize,
 }
+
+/// Below this many entries the queue is never compacted.
+pub(crate) const COMPACT_FLOOR: usize = 4096;
 
 impl HoldTimer {
     pub(crate) fn new(clock: std::sync::Arc<dyn Clock>, ttl: Duration, max: Duration) -> HoldTimer {
@@ -98,6 +103,7 @@ impl HoldTimer {
             queue: Mutex::new(BinaryHeap::new()),
             wake: Condvar::new(),
             stopping: AtomicBool::new(false),
+            compacted_to: AtomicUsize::new(0),
         }
     }
 
@@ -137,9 +143,44 @@ impl HoldTimer {
     }
 
     /// How many deadlines are queued.
-    #[cfg(test)]
     pub(crate) fn queued(&self) -> usize {
         self.queue.lock().len()
+    }
+
+    /// Drops the deadlines `live` says are stale (their hold was
+    /// confirmed, cancelled or extended), if `force` or if the queue has
+    /// grown past twice its size after the last compaction (and past
+    /// [`COMPACT_FLOOR`]): a client that holds and cancels in a loop would
+    /// otherwise leave one dead entry per hold until its expiry. `live` is
+    /// called without the queue's lock (it takes a hold table's lock, and
+    /// an `EXTEND` takes them the other way round). Returns the entries
+    /// dropped.
+    pub(crate) fn compact(&self, force: bool, live: impl Fn(u32, u128, u64) -> bool) -> usize {
+        let limit = COMPACT_FLOOR.max(2 * self.compacted_to.load(Ordering::Relaxed));
+        let taken = {
+            let mut queue = self.queue.lock();
+            if queue.len() <= limit && !force {
+                return 0;
+            }
+            std::mem::take(&mut *queue)
+        };
+        let before = taken.len();
+        let mut kept: BinaryHeap<Deadline> = taken
+            .into_vec()
+            .into_iter()
+            .filter(|Reverse((t, map, r))| live(*map, *r, *t))
+            .collect();
+        let dropped = before - kept.len();
+        let mut queue = self.queue.lock();
+        // Deadlines pushed meanwhile join the kept ones.
+        kept.append(&mut queue);
+        *queue = kept;
+        // Relaxed: a size hint for the next compaction; a stale value
+        // only moves when the next one happens.
+        self.compacted_to.store(queue.len(), Ordering::Relaxed);
+        // The first deadline may have changed: let the loop look again.
+        self.wake.notify_one();
+        dropped
     }
 
     /// Sleeps until the first deadline, `most` at the longest, or until

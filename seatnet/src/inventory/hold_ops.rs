@@ -183,12 +183,19 @@ impl Inventory {
         (states, held)
     }
 
-    /// What `SHOW` says of a hold: open, or expired; `None` if `text`
-    /// names no hold.
+    /// What `SHOW` says of a hold: open, or expired (also when its expiry
+    /// has passed but the expiry loop has not freed it yet); `None` if
+    /// `text` names no hold.
     pub(super) fn hold_view(&self, text: &str) -> Option<HoldView> {
         let reference = BookingRef::from_text(text)?;
+        let now = self.timer.now_ms();
         let t = self.state.holds.lock();
         if let Some(hold) = t.open.get(&reference) {
+            // Past its expiry, it is expired, whether or not the expiry
+            // loop has freed its seats yet (the clock decides).
+            if hold.expires_ms <= now {
+                return Some(HoldView::Expired);
+            }
             return Some(HoldView::Open {
                 runs: hold.runs.clone(),
                 expires_ms: hold.expires_ms,

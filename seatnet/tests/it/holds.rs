@@ -477,3 +477,23 @@ fn a_restart_keeps_maps_holds_bookings_and_expired_references() {
     assert_eq!(c.ask(&format!("CONFIRM {r}")), format!("ERR expired: {r}"));
     assert!(c.ask("AVAIL").starts_with("OK free=17 "));
 }
+
+#[test]
+fn holds_cancelled_long_before_their_expiry_leave_no_deadlines_behind() {
+    const CYCLES: usize = 5000;
+    let s = ClockServer::start(maps_config(&[]), Arc::new(ManualClock::new(T0)));
+    let mut c = s.client();
+    let kept = reference(&c.ask("HOLD 99"));
+    for _ in 0..CYCLES {
+        let r = reference(&c.ask("HOLD 1"));
+        assert!(c.ask(&format!("CANCEL {r}")).starts_with("OK cancelled"));
+    }
+    // Each cancelled hold left its deadline queued; the expiry loop
+    // compacts too, and whichever runs first drops them.
+    s.catalog.compact_deadlines();
+    assert_eq!(s.catalog.queued_deadlines(), 1, "only the open hold's");
+    assert!(
+        c.ask(&format!("SHOW {kept}"))
+            .starts_with("OK held seats=99")
+    );
+}
