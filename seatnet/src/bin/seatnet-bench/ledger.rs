@@ -126,10 +126,15 @@ impl Ledger {
     }
 
     /// Folds another driver's ledger in: a seat live in both is a double
-    /// grant too.
+    /// grant too (seats whose `CANCEL` never got its reply are left out:
+    /// the server may have freed them).
     pub(crate) fn merge(&mut self, other: &Ledger) {
         for (&map, seats) in &other.live {
-            let seats: Vec<u64> = seats.keys().copied().collect();
+            let seats: Vec<u64> = seats
+                .iter()
+                .filter(|(_, owner)| !owner.releasing)
+                .map(|(&seat, _)| seat)
+                .collect();
             self.hold(map, &seats);
         }
         self.problems += other.problems;
@@ -271,7 +276,10 @@ mod tests {
         let (mut a, mut b) = (Ledger::default(), Ledger::default());
         a.hold(0, &[7]);
         b.hold(0, &[7, 8]);
+        let id = b.hold(0, &[9]);
+        b.releasing(0, &[9], id);
+        a.hold(0, &[9]);
         a.merge(&b);
-        assert_eq!((a.problems, a.live_seats()), (1, 2));
+        assert_eq!((a.problems, a.live_seats()), (1, 3));
     }
 }
