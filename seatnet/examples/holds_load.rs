@@ -107,6 +107,8 @@ fn run(
     stop.shutdown();
     running.join().expect("the server panicked")?;
     let _ = std::fs::remove_dir_all(&dir);
+    // Relaxed: every client thread is joined, which orders their adds
+    // before these loads.
     let answered = answered.load(Ordering::Relaxed) as f64;
     let switched = switched.load(Ordering::Relaxed) as f64;
     Ok((answered / elapsed, (answered + switched) / elapsed))
@@ -136,6 +138,7 @@ fn client(
     };
     let mut rng = fastrand::Rng::with_seed(seed);
     let (mut count, mut uses) = (0, 0);
+    // Relaxed: the flag carries no data; it only has to arrive.
     while !done.load(Ordering::Relaxed) {
         if maps > 1 {
             ask(&format!("USE M{}", rng.usize(0..maps)))?;
@@ -156,6 +159,7 @@ fn client(
         assert!(cancelled.starts_with("OK cancelled"), "{cancelled}");
         count += 1;
     }
+    // Relaxed: read after the join (see `run`).
     answered.fetch_add(count, Ordering::Relaxed);
     switched.fetch_add(uses, Ordering::Relaxed);
     Ok(())

@@ -137,8 +137,10 @@ impl Catalog {
         // One count of remembered request ids for every map (see
         // `durable/ids.rs`).
         let ids_total = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let expired_total = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         for mut state in maps {
             state.ids.get_mut().share_total(&ids_total);
+            state.holds.share_expired_total(&expired_total);
             let mut inventory = Inventory::from_state(state, durable.clone(), Arc::clone(&timer));
             inventory.set_max_seats_per_request(max_seats_per_request);
             if by_name
@@ -355,7 +357,7 @@ impl Catalog {
         let Some(command) = parse_catalog(line) else {
             return map.respond(line, scratch, counters, out);
         };
-        let reply_error = |out: &mut Vec<u8>, reply: Reply<'_>| {
+        let say = |out: &mut Vec<u8>, reply: Reply<'_>| {
             reply.write_to(out);
             Answered {
                 error: reply.is_error(),
@@ -364,15 +366,15 @@ impl Catalog {
             }
         };
         match command {
-            Err(e) => reply_error(out, Reply::BadRequest(&e)),
+            Err(e) => say(out, Reply::BadRequest(&e)),
             Ok(CatalogCommand::Use(name)) => match self.get(name) {
                 Some(map) => {
                     let line = map_line(&map);
-                    let answered = reply_error(out, Reply::Using(&line));
+                    let answered = say(out, Reply::Using(&line));
                     *current = (map.name() != crate::inventory::DEFAULT_MAP).then_some(map);
                     answered
                 }
-                None => reply_error(out, Reply::UnknownMap(&quote(name))),
+                None => say(out, Reply::UnknownMap(&quote(name))),
             },
             Ok(CatalogCommand::View(name)) => {
                 let map = match name {
@@ -380,13 +382,13 @@ impl Catalog {
                     Some(name) => self.get(name),
                 };
                 let Some(map) = map else {
-                    return reply_error(out, Reply::UnknownMap(&quote(name.unwrap_or(""))));
+                    return say(out, Reply::UnknownMap(&quote(name.unwrap_or(""))));
                 };
                 let line = map_line(&map);
                 let (states, held) = map.seat_states();
                 let drawn = states.len() as u64;
                 let states = seatplan::encode_states(states);
-                reply_error(
+                say(
                     out,
                     Reply::MapView {
                         map: &line,
@@ -417,7 +419,7 @@ impl Catalog {
                 drop(by_name);
                 let more = listed.len() > MAPS_MAX_LISTED;
                 let listed = &listed[..listed.len().min(MAPS_MAX_LISTED)];
-                reply_error(
+                say(
                     out,
                     Reply::Maps {
                         total,

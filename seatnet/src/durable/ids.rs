@@ -74,6 +74,7 @@ impl Ids {
     /// Forgets `id` (a change that could not be journaled after all).
     pub(crate) fn remove(&mut self, id: &str) {
         if self.table.remove(id).is_some() {
+            // Relaxed: see `share_total`.
             self.total.fetch_sub(1, Ordering::Relaxed);
         }
     }
@@ -96,6 +97,7 @@ impl Ids {
             },
         );
         if replaced.is_none() {
+            // Relaxed: see `share_total`.
             self.total.fetch_add(1, Ordering::Relaxed);
         }
         self.evict(time_ms);
@@ -104,6 +106,7 @@ impl Ids {
     fn evict(&mut self, now_ms: u64) {
         let oldest_kept = now_ms.saturating_sub(Self::MAX_AGE_MS);
         while let Some((id, seq, time)) = self.order.front() {
+            // Relaxed: see `share_total`.
             let over = self.order.len() > Self::MAX_COUNT
                 || self.total.load(Ordering::Relaxed) > Self::MAX_COUNT;
             // Never this table's newest (the one just remembered).
@@ -112,6 +115,7 @@ impl Ids {
             }
             if self.table.get(id).is_some_and(|e| e.seq == *seq) {
                 self.table.remove(id);
+                // Relaxed: see `share_total`.
                 self.total.fetch_sub(1, Ordering::Relaxed);
             }
             self.order.pop_front();
@@ -121,6 +125,7 @@ impl Ids {
 
 impl Drop for Ids {
     fn drop(&mut self) {
+        // Relaxed: see `share_total`.
         self.total.fetch_sub(self.table.len(), Ordering::Relaxed);
     }
 }
@@ -139,12 +144,15 @@ mod tests {
         for i in 0..Ids::MAX_COUNT as u64 + 100 {
             maps[(i % 4) as usize].insert(&format!("id{i}"), b"OK", 1_000, i + 1);
         }
+        // Relaxed: one thread; the tables are all this test's.
         assert!(total.load(Ordering::Relaxed) <= Ids::MAX_COUNT + 4);
         let held: usize = maps.iter().map(Ids::len).sum();
+        // Relaxed: as above.
         assert_eq!(held, total.load(Ordering::Relaxed));
         assert!(maps[3].get(&format!("id{}", Ids::MAX_COUNT + 99)).is_some());
         drop(maps.pop());
         let held: usize = maps.iter().map(Ids::len).sum();
+        // Relaxed: as above.
         assert_eq!(held, total.load(Ordering::Relaxed));
     }
 

@@ -156,6 +156,8 @@ impl HoldTimer {
     /// an `EXTEND` takes them the other way round). Returns the entries
     /// dropped.
     pub(crate) fn compact(&self, force: bool, live: impl Fn(u32, u128, u64) -> bool) -> usize {
+        // Relaxed: a size hint (see the store below); a stale one only
+        // moves when the compaction happens.
         let limit = COMPACT_FLOOR.max(2 * self.compacted_to.load(Ordering::Relaxed));
         let taken = {
             let mut queue = self.queue.lock();
@@ -187,6 +189,8 @@ impl HoldTimer {
     /// woken. Returns false once stopping.
     pub(crate) fn wait(&self, most: Duration) -> bool {
         let mut queue = self.queue.lock();
+        // Acquire: pairs with the Release in `stop`; read under the queue
+        // lock `stop` stores under, so no wake-up is missed.
         if self.stopping.load(Ordering::Acquire) {
             return false;
         }
