@@ -55,9 +55,12 @@ run() {
     if [ "$mode" = durable ]; then
         args+=(--data-dir "$WORK/data" --fsync always)
     fi
+    # The server opens these files itself, after the fork: the previous
+    # run's startup line must not be there to be found meanwhile.
+    rm -f "$WORK/server.out" "$WORK/server.err"
     "$S" "${args[@]}" >"$WORK/server.out" 2>"$WORK/server.err" &
     SPID=$!
-    for _ in $(seq 300); do grep -q listening "$WORK/server.out" && break; sleep 0.1; done
+    for _ in $(seq 300); do grep -qs listening "$WORK/server.out" && break; sleep 0.1; done
     port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/server.out")
     if [ -z "$port" ]; then
         echo "server did not start: $(cat "$WORK/server.err")" >&2
