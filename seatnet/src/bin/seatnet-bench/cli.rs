@@ -13,7 +13,8 @@ use crate::hostile::HostilePlan;
 pub(crate) mod exit {
     /// Every request answered, no seat granted twice.
     pub(crate) const OK: u8 = 0;
-    /// A seat was granted twice (or a seat off the map was granted).
+    /// A seat was granted twice (or a seat off the map was granted), or
+    /// the holds workload's consistency check failed.
     pub(crate) const DOUBLE_GRANT: u8 = 1;
     /// Bad command line, a refused target, or no connection.
     pub(crate) const SETUP: u8 = 2;
@@ -32,7 +33,7 @@ a plan that needs more descriptors than that.
 
 Exit codes:
   0  every request answered and no seat granted twice
-  1  double-grant check failed
+  1  double-grant check failed (--workload holds: the consistency check)
   2  bad command line, non-loopback target, or cannot connect
   3  finished with errors (timeouts, closed connections, bad replies)";
 
