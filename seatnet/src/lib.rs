@@ -61,6 +61,7 @@
 #![forbid(unsafe_code)]
 
 mod catalog;
+mod cluster;
 mod config;
 pub mod durable;
 mod inventory;
@@ -70,6 +71,7 @@ mod server;
 mod stats;
 
 pub use catalog::{Catalog, MAPS_MAX_LISTED, MAX_MAP_NAME, MapDef, check_name, resolve_maps};
+pub use cluster::ClusterConfig;
 pub use config::Config;
 pub use durable::{Commit, DataError, DataOptions, Opened, Unsettled};
 pub use inventory::{

@@ -1,0 +1,176 @@
+//! Cluster mode (`--etcd`) against real etcd members on loopback, started
+//! and killed by each test (every test skips loudly without etcd):
+//!
+//! - two library servers sharing maps: each map served by exactly one,
+//!   the other answering `ERR moved <owner>`; `NODES` and `MAPS` show it;
+//!   a server shut down hands its maps to the other;
+//! - the real binary `kill -9`ed: the other node serves its maps.
+//!
+//! No timing assertions: every wait is bounded and only decides how long
+//! to look for an outcome.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use seatcluster::testing::EtcdCluster;
+use seatnet::{ClusterConfig, Config, MapDef};
+
+use crate::processes::ServerProcess;
+use crate::support::{LineClient, TestServer};
+
+/// How long any single outcome is waited for.
+const PATIENCE: Duration = Duration::from_secs(40);
+
+const MAPS: [&str; 4] = ["A=10", "B=10", "C=10", "D=10"];
+
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !check() {
+        assert!(Instant::now() < deadline, "gave up waiting: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn node_config(etcd: &EtcdCluster, node: &str) -> Config {
+    Config {
+        threads: 4,
+        maps: MAPS.iter().map(|m| m.parse::<MapDef>().unwrap()).collect(),
+        cluster: Some(ClusterConfig {
+            endpoints: etcd.endpoints(),
+            node: node.into(),
+            advertise: "127.0.0.1:0".into(),
+            lease_ttl: Duration::from_secs(3),
+        }),
+        ..Config::default()
+    }
+}
+
+/// Every map's owner as one node's `MAPS` says it (`here`, an address,
+/// `none`).
+fn owners(client: &mut LineClient) -> HashMap<String, String> {
+    let reply = client.ask("MAPS");
+    assert!(reply.starts_with("OK maps=5 "), "{reply}");
+    reply
+        .split(' ')
+        .skip(2)
+        .map(|entry| {
+            let fields: Vec<&str> = entry.split(':').collect();
+            assert!(fields.len() >= 5, "{entry} in {reply}");
+            // The owner is the last field; an address has a `:` itself.
+            (fields[0].to_owned(), fields[4..].join(":"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_request_for_another_nodes_map_is_moved_there() {
+    let Some(etcd) = EtcdCluster::start("seatnet cluster moved", 3) else {
+        return;
+    };
+    let a = TestServer::start(node_config(&etcd, "node-a"));
+    let mut b = TestServer::start(node_config(&etcd, "node-b"));
+    let (mut ca, mut cb) = (a.line_client(), b.line_client());
+    let (addr_a, addr_b) = (a.addr.to_string(), b.addr.to_string());
+    // Each map is served by exactly one node, and the other points at it.
+    let mut seen = (HashMap::new(), HashMap::new());
+    eventually("every map owned, both nodes agreeing", || {
+        seen = (owners(&mut ca), owners(&mut cb));
+        seen.0.iter().all(|(map, at_a)| {
+            let at_b = &seen.1[map];
+            (at_a == "here" && *at_b == addr_a) || (at_b == "here" && *at_a == addr_b)
+        })
+    });
+    let (by_a, by_b) = &seen;
+    let on_b: Vec<&String> = by_b.keys().filter(|m| by_b[*m] == "here").collect();
+    let on_a: Vec<&String> = by_a.keys().filter(|m| by_a[*m] == "here").collect();
+    assert_eq!(on_a.len() + on_b.len(), 5, "{seen:?}");
+    // A map of b asked of a: moved to b; b serves it.
+    for map in &on_b {
+        assert_eq!(ca.ask(&format!("USE {map}")), format!("ERR moved {addr_b}"));
+        assert!(cb.ask(&format!("USE {map}")).starts_with("OK using"));
+        assert!(cb.ask("BOOK 1").starts_with("OK "));
+    }
+    for map in &on_a {
+        assert!(ca.ask(&format!("USE {map}")).starts_with("OK using"));
+        assert_eq!(cb.ask(&format!("USE {map}")), format!("ERR moved {addr_a}"));
+    }
+    // Node commands are answered anywhere.
+    let nodes = ca.ask("NODES");
+    assert_eq!(
+        nodes,
+        format!("OK nodes=2 self=node-a node-a@{addr_a} node-b@{addr_b}")
+    );
+    assert!(cb.ask("STATS").starts_with("OK "));
+    // `MAP name` is answered by the map's owner only.
+    if let Some(map) = on_a.first() {
+        let mut c = b.line_client();
+        assert_eq!(c.ask(&format!("MAP {map}")), format!("ERR moved {addr_a}"));
+    }
+    // b leaves cleanly (its lease revoked): a serves every map.
+    drop(cb);
+    b.shutdown().unwrap();
+    eventually("a serving every map after b left", || {
+        owners(&mut ca).values().all(|o| o == "here")
+    });
+    for map in &on_b {
+        assert!(ca.ask(&format!("USE {map}")).starts_with("OK using"));
+    }
+    assert_eq!(
+        ca.ask("NODES"),
+        format!("OK nodes=1 self=node-a node-a@{addr_a}")
+    );
+}
+
+#[test]
+fn a_killed_nodes_maps_are_served_by_another() {
+    let Some(etcd) = EtcdCluster::start("seatnet cluster kill -9", 3) else {
+        return;
+    };
+    let endpoints = etcd.endpoints().join(",");
+    let start = |node: &str| {
+        let mut args = vec![
+            "--threads",
+            "4",
+            "--etcd",
+            &endpoints,
+            "--node",
+            node,
+            "--advertise",
+            "127.0.0.1:0",
+            "--lease-ttl",
+            "3",
+        ];
+        for map in MAPS {
+            args.extend(["--map", map]);
+        }
+        ServerProcess::start(&args)
+    };
+    let first = start("n1");
+    let second = start("n2");
+    let mut c2 = LineClient::connect(second.addr);
+    let addr1 = first.addr.to_string();
+    let mut theirs = Vec::new();
+    eventually("n1 owning a map, as n2 sees it", || {
+        let owners = owners(&mut c2);
+        theirs = owners
+            .iter()
+            .filter(|(_, o)| **o == addr1)
+            .map(|(m, _)| m.clone())
+            .collect();
+        !theirs.is_empty() && owners.values().all(|o| o != "none")
+    });
+    let map = &theirs[0];
+    assert_eq!(c2.ask(&format!("USE {map}")), format!("ERR moved {addr1}"));
+    drop(first); // kill -9: the lease is not revoked, it expires
+    eventually("n2 serving n1's map after the kill", || {
+        let reply = c2.ask(&format!("USE {map}"));
+        assert!(
+            reply.starts_with("OK using")
+                || reply == format!("ERR moved {addr1}")
+                || reply.starts_with("ERR no-owner: "),
+            "{reply}"
+        );
+        reply.starts_with("OK using")
+    });
+    assert!(c2.ask("BOOK 1").starts_with("OK "));
+}
