@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use seatcluster::testing::EtcdCluster;
 use seatnet::{ClusterConfig, Config, MapDef};
 
-use crate::processes::ServerProcess;
+use crate::client_cli::client;
+use crate::processes::{ServerProcess, stderr, stdout};
 use crate::support::{LineClient, TestServer};
 
 /// How long any single outcome is waited for.
@@ -94,6 +95,32 @@ fn a_request_for_another_nodes_map_is_moved_there() {
         assert!(ca.ask(&format!("USE {map}")).starts_with("OK using"));
         assert_eq!(cb.ask(&format!("USE {map}")), format!("ERR moved {addr_a}"));
     }
+    // seatnet-client follows `ERR moved` by itself, with --map and with
+    // `use`, and shows the nodes.
+    for map in &on_b {
+        let out = client(a.addr.port(), &["--map", map, "book", "2"], "");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(stdout(&out).starts_with("OK "), "{}", stdout(&out));
+        assert!(
+            stderr(&out).contains(&format!("moved to {addr_b}")),
+            "{}",
+            stderr(&out)
+        );
+        let out = client(a.addr.port(), &["use", map], "");
+        assert!(
+            stdout(&out).starts_with(&format!("OK using {map} ")),
+            "{}",
+            stdout(&out)
+        );
+        // Seats 1 and 2 are taken at b, as b sees it.
+        let out = client(b.addr.port(), &["--map", map, "book", "1,2"], "");
+        assert!(stdout(&out).starts_with("ERR "), "{}", stdout(&out));
+    }
+    let out = client(b.addr.port(), &["nodes"], "");
+    assert_eq!(
+        stdout(&out),
+        format!("OK nodes=2 self=node-b node-a@{addr_a} node-b@{addr_b}\n")
+    );
     // Node commands are answered anywhere.
     let nodes = ca.ask("NODES");
     assert_eq!(
