@@ -4,7 +4,10 @@
 //! - two library servers sharing maps: each map served by exactly one,
 //!   the other answering `ERR moved <owner>`; `NODES` and `MAPS` show it;
 //!   a server shut down hands its maps to the other;
-//! - the real binary `kill -9`ed: the other node serves its maps.
+//! - the real binary `kill -9`ed: the other node serves its maps;
+//! - the real binary frozen (SIGSTOP) past its lease with a request
+//!   waiting, its map taken meanwhile, resumed (SIGCONT): it grants
+//!   nothing, and points at the new owner.
 //!
 //! No timing assertions: every wait is bounded and only decides how long
 //! to look for an outcome.
@@ -200,4 +203,80 @@ fn a_killed_nodes_maps_are_served_by_another() {
         reply.starts_with("OK using")
     });
     assert!(c2.ask("BOOK 1").starts_with("OK "));
+}
+
+/// Sends `signal` (`STOP`, `CONT`) to `child` with kill(1).
+fn signal(child: &std::process::Child, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} failed");
+}
+
+/// The fencing test at the request check: a node frozen past its lease
+/// (SIGSTOP) while a request for its map waits in its socket, its map
+/// taken by the other node meanwhile, then resumed (SIGCONT), grants
+/// nothing: its lease's local deadline has passed, so the check before
+/// the request answers `ERR no-owner` or `ERR moved`, never `OK`.
+#[test]
+fn a_node_frozen_past_its_lease_grants_nothing_when_it_wakes() {
+    let Some(etcd) = EtcdCluster::start("seatnet cluster SIGSTOP", 3) else {
+        return;
+    };
+    let endpoints = etcd.endpoints().join(",");
+    let start = |node: &str| {
+        let mut args = vec![
+            "--threads",
+            "4",
+            "--etcd",
+            &endpoints,
+            "--node",
+            node,
+            "--advertise",
+            "127.0.0.1:0",
+            "--lease-ttl",
+            "3",
+        ];
+        for map in MAPS {
+            args.extend(["--map", map]);
+        }
+        ServerProcess::start(&args)
+    };
+    let frozen = start("n1");
+    let other = start("n2");
+    let mut c2 = LineClient::connect(other.addr);
+    let (addr1, addr2) = (frozen.addr.to_string(), other.addr.to_string());
+    let mut theirs = Vec::new();
+    eventually("n1 owning a map, as n2 sees it", || {
+        let owners = owners(&mut c2);
+        theirs = owners
+            .iter()
+            .filter(|(_, o)| **o == addr1)
+            .map(|(m, _)| m.clone())
+            .collect();
+        !theirs.is_empty() && owners.values().all(|o| o != "none")
+    });
+    let map = &theirs[0];
+    let mut c1 = LineClient::connect(frozen.addr);
+    assert!(c1.ask(&format!("USE {map}")).starts_with("OK using"));
+    signal(&frozen.child, "STOP");
+    // Waits in n1's socket while n1 is frozen.
+    c1.send(b"BOOK 5 id=frozen\n");
+    eventually("n2 serving n1's map while n1 is frozen", || {
+        c2.ask(&format!("USE {map}")).starts_with("OK using")
+    });
+    assert!(c2.ask("BOOK 5").starts_with("OK "));
+    signal(&frozen.child, "CONT");
+    let reply = c1.line();
+    assert!(
+        reply.starts_with("ERR no-owner: ") || reply == format!("ERR moved {addr2}"),
+        "the frozen node answered {reply}"
+    );
+    // Once it has seen the new owner, it sends clients there.
+    eventually("n1 pointing at n2", || {
+        let reply = c1.ask("BOOK 6");
+        assert!(!reply.starts_with("OK"), "the old owner granted: {reply}");
+        reply == format!("ERR moved {addr2}")
+    });
 }
