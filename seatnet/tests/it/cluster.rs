@@ -177,6 +177,13 @@ fn a_killed_nodes_maps_are_served_by_another() {
     };
     let first = start("n1");
     let second = start("n2");
+    assert!(
+        first.first_line.ends_with(&format!(
+            "in memory only, cluster node n1 through etcd {endpoints})\n"
+        )),
+        "{}",
+        first.first_line
+    );
     let mut c2 = LineClient::connect(second.addr);
     let addr1 = first.addr.to_string();
     let mut theirs = Vec::new();

@@ -363,6 +363,13 @@ fn run(args: Args) -> Result<(), String> {
     if let Some(admin) = server.admin_addr() {
         storage.push_str(&format!(", operator commands on {admin}"));
     }
+    if let Some(cluster) = &config.cluster {
+        storage.push_str(&format!(
+            ", cluster node {} through etcd {}",
+            cluster.node,
+            cluster.endpoints.join(",")
+        ));
+    }
     let catalog = server.catalog();
     let maps = match catalog.len() {
         1 => String::new(),
