@@ -199,6 +199,12 @@ fn a_killed_nodes_maps_are_served_by_another() {
     let map = &theirs[0];
     assert_eq!(c2.ask(&format!("USE {map}")), format!("ERR moved {addr1}"));
     drop(first); // kill -9: the lease is not revoked, it expires
+    // The client, asking n2, waits out the takeover by itself: n2 first
+    // sends it to the dead n1 (which does not answer), then says no-owner,
+    // then serves the map.
+    let out = client(second.addr.port(), &["--map", map, "book", "7"], "");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("OK "), "{}", stdout(&out));
     eventually("n2 serving n1's map after the kill", || {
         let reply = c2.ask(&format!("USE {map}"));
         assert!(
@@ -210,6 +216,10 @@ fn a_killed_nodes_maps_are_served_by_another() {
         reply.starts_with("OK using")
     });
     assert!(c2.ask("BOOK 1").starts_with("OK "));
+    assert!(
+        c2.ask("BOOK 7").starts_with("ERR "),
+        "seat 7 was booked by the client"
+    );
 }
 
 /// Sends `signal` (`STOP`, `CONT`) to `child` with kill(1).

@@ -9,7 +9,7 @@
 //! map again and sends the request again (at most [`MAX_HOPS`] times per
 //! request; a moved request was not made, so sending it again is safe).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::cli::{self, Args, exit};
 use crate::connection::{ClientError, Connection};
@@ -17,6 +17,10 @@ use crate::connection::{ClientError, Connection};
 /// Most `ERR moved` one request follows: more means the nodes disagree
 /// about the owner for longer than a request should wait.
 pub(crate) const MAX_HOPS: u32 = 4;
+
+/// How long one request waits out a takeover (`ERR no-owner`, an owner
+/// that does not answer) before the client gives up: a few lease TTLs.
+pub(crate) const TAKEOVER_PATIENCE: Duration = Duration::from_secs(30);
 
 /// The connection of a session, the map it works on, and what it needs to
 /// reconnect.
@@ -60,40 +64,82 @@ impl<'a> Session<'a> {
     }
 
     /// Says `USE <map>` on the current connection if a map is selected,
-    /// following `ERR moved`. `Ok(Some(reply))`: the server refused it.
+    /// following `ERR moved` and waiting out a takeover as
+    /// [`request`](Self::request) does. `Ok(Some(reply))`: the server
+    /// refused it.
     fn select_map(&mut self) -> Result<Option<String>, ClientError> {
         let Some(name) = self.map.clone() else {
             return Ok(None);
         };
+        let mut patience = Patience::new();
         let mut hops = 0;
         loop {
             let reply = self.conn.request(&format!("USE {name}"))?;
+            if reply.starts_with("ERR no-owner:") && patience.wait(&reply) {
+                continue;
+            }
             match moved_to(&reply) {
                 Some(target) if hops < MAX_HOPS => {
                     hops += 1;
-                    self.connect_to(target)?;
+                    if let Err(e) = self.connect_to(target) {
+                        if !patience.wait(&e.to_string()) {
+                            return Err(e);
+                        }
+                        hops = 0;
+                        self.back_to_origin()?;
+                    }
                 }
                 _ => return Ok((!reply.starts_with("OK using ")).then_some(reply)),
             }
         }
     }
 
+    /// Connects to `--host`/`--port` again, if the session moved away.
+    fn back_to_origin(&mut self) -> Result<(), ClientError> {
+        let origin = (self.args.host.clone(), self.args.port);
+        if self.target == origin {
+            return Ok(());
+        }
+        self.connect_to(origin)
+    }
+
     /// Sends `line` and returns its reply, following `ERR moved` to the
     /// node that serves the map (the last `ERR moved` is returned after
-    /// [`MAX_HOPS`]). If the connection is lost before the reply,
-    /// reconnects (selecting the session's map again) and sends the same
-    /// line again, up to `retries` times (pass 0 for a line that must not
-    /// be repeated: one without a request id).
+    /// [`MAX_HOPS`] in a row), and waiting out a takeover: `ERR no-owner`,
+    /// or a node named by `ERR moved` that does not answer (an owner that
+    /// died, its lease not yet expired), are tried again after a pause,
+    /// the latter from `--host`/`--port`, for at most [`TAKEOVER_PATIENCE`].
+    /// Neither was a change made, so sending the line again is safe. If
+    /// the connection is lost before the reply, reconnects (selecting the
+    /// session's map again) and sends the same line again, up to
+    /// `retries` times (pass 0 for a line that must not be repeated: one
+    /// without a request id).
     pub(crate) fn request(&mut self, line: &str, retries: u32) -> Result<String, ClientError> {
+        let mut patience = Patience::new();
         let mut hops = 0;
         loop {
             let reply = self.request_here(line, retries)?;
+            if reply.starts_with("ERR no-owner:") && patience.wait(&reply) {
+                continue;
+            }
             let Some(target) = moved_to(&reply).filter(|_| hops < MAX_HOPS) else {
                 self.note_use(line, &reply);
                 return Ok(reply);
             };
             hops += 1;
-            self.connect_to(target)?;
+            if let Err(e) = self.connect_to(target) {
+                if !patience.wait(&e.to_string()) {
+                    return Err(e);
+                }
+                hops = 0;
+                // Ask the node first asked again: it learns the new owner.
+                let origin = (self.args.host.clone(), self.args.port);
+                if self.target == origin {
+                    // Still connected there, its map selected.
+                    continue;
+                }
+                self.connect_to(origin)?;
+            }
             // A `USE` is itself what selects the map there.
             if !first_word_is(line, "USE") {
                 if let Some(refusal) = self.select_map()? {
@@ -196,6 +242,37 @@ pub(crate) fn with_request_id(line: &str) -> (String, bool) {
             format!("{} id={}", line.trim_end(), cli::request_id()),
             true,
         )
+    }
+}
+
+/// The wait of one request through a takeover: pauses from 100 ms,
+/// doubling up to 1 s, for at most [`TAKEOVER_PATIENCE`] in all.
+struct Patience {
+    give_up: Instant,
+    pause: Duration,
+}
+
+impl Patience {
+    fn new() -> Self {
+        Patience {
+            give_up: Instant::now() + TAKEOVER_PATIENCE,
+            pause: Duration::from_millis(100),
+        }
+    }
+
+    /// Pauses and returns `true`, or returns `false` if the patience is
+    /// spent.
+    fn wait(&mut self, what: &str) -> bool {
+        if Instant::now() + self.pause > self.give_up {
+            return false;
+        }
+        eprintln!(
+            "note: {what}; trying again in {} ms",
+            self.pause.as_millis()
+        );
+        std::thread::sleep(self.pause);
+        self.pause = (self.pause * 2).min(Duration::from_secs(1));
+        true
     }
 }
 
