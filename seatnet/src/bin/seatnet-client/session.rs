@@ -6,8 +6,10 @@
 //!
 //! In a cluster, a node answers a request for a map another node serves
 //! with `ERR moved <host:port>`: the session connects there, selects its
-//! map again and sends the request again (at most [`MAX_HOPS`] times per
-//! request; a moved request was not made, so sending it again is safe).
+//! map again and sends the request again (at most [`MAX_HOPS`] times
+//! in a row; a moved request was not made, so sending it again is safe).
+//! During a takeover (`ERR no-owner`, or an owner named that does not
+//! answer because it died) the request waits, for a bounded time.
 
 use std::time::{Duration, Instant};
 
