@@ -7,7 +7,8 @@
 //! - the real binary `kill -9`ed: the other node serves its maps;
 //! - the real binary frozen (SIGSTOP) past its lease with a request
 //!   waiting, its map taken meanwhile, resumed (SIGCONT): it grants
-//!   nothing, and points at the new owner.
+//!   nothing, and points at the new owner;
+//! - the flags' errors (no etcd needed).
 //!
 //! No timing assertions: every wait is bounded and only decides how long
 //! to look for an outcome.
@@ -296,4 +297,51 @@ fn a_node_frozen_past_its_lease_grants_nothing_when_it_wakes() {
         assert!(!reply.starts_with("OK"), "the old owner granted: {reply}");
         reply == format!("ERR moved {addr2}")
     });
+}
+
+/// The cluster flags' errors are clear, and need no etcd: a flag without
+/// the others it needs, a bad value, and etcd not answering (a loopback
+/// port nothing listens on).
+#[test]
+fn cluster_flags_without_their_partners_or_etcd_are_clear_errors() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_seatnet-server"))
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .args(args)
+            .output()
+            .expect("run seatnet-server")
+    };
+    let cases: [(&[&str], &str); 5] = [
+        (&["--etcd", "127.0.0.1:9"], "--node"),
+        (&["--node", "a"], "--etcd"),
+        (&["--lease-ttl", "9"], "--etcd"),
+        (
+            &[
+                "--etcd",
+                "127.0.0.1:9",
+                "--node",
+                "a b",
+                "--advertise",
+                "127.0.0.1:0",
+            ],
+            "node name 'a b'",
+        ),
+        (
+            &[
+                "--etcd",
+                "127.0.0.1:9",
+                "--node",
+                "a",
+                "--advertise",
+                "127.0.0.1:0",
+            ],
+            "cannot join the cluster: etcd unavailable",
+        ),
+    ];
+    for (args, says) in cases {
+        let out = run(args);
+        assert!(!out.status.success(), "{args:?} started");
+        let err = stderr(&out);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
 }
