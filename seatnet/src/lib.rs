@@ -11,7 +11,11 @@
 //! - [`Server`]: [`Server::bind`], [`Server::local_addr`],
 //!   [`Server::run`] (blocks until shutdown; the calling thread is the
 //!   readiness poller, a pool of workers answers requests);
-//! - [`ShutdownHandle`]: stops a running server from any thread.
+//! - [`ShutdownHandle`]: stops a running server from any thread;
+//! - [`ClusterConfig`] ([`Config::cluster`], `cluster.rs`): cluster mode,
+//!   a [`seatcluster::Node`] saying per request whether this server serves
+//!   the map (`ERR moved`, `ERR no-owner`), `NODES`, `MAPS` with owners
+//!   (routing only so far; `docs/cluster.md`).
 //!
 //! # Answering requests
 //!
