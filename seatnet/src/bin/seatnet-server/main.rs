@@ -156,7 +156,9 @@ struct Args {
     /// Join a cluster through these etcd members (HOST:PORT, comma-separated;
     /// docs/cluster.md): the maps are spread over the live nodes, and a
     /// request for a map another node serves is answered "ERR moved
-    /// HOST:PORT". Needs --node and --advertise. Off by default.
+    /// HOST:PORT". Needs --node and --advertise. Off by default. Incomplete:
+    /// changes are not yet journaled through etcd, so a map that moves to
+    /// another node loses the bookings made on its old owner.
     #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',', requires_all = ["node", "advertise"])]
     etcd: Vec<String>,
 
@@ -297,6 +299,13 @@ fn run(args: Args) -> Result<(), String> {
         tracing::warn!(
             mode,
             "--io is deprecated and ignored: one I/O design serves every connection"
+        );
+    }
+    if !args.etcd.is_empty() {
+        tracing::warn!(
+            "cluster mode is incomplete: changes are not yet journaled through etcd, so a map \
+             that moves to another node loses the bookings made on its old owner \
+             (docs/cluster.md, \"The server wiring\")"
         );
     }
     raise_descriptor_limit();
