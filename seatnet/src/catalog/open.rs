@@ -78,10 +78,10 @@ pub(super) fn open(
     let mut by_name: std::collections::HashMap<Box<str>, usize> = maps
         .iter()
         .enumerate()
-        .map(|(i, m)| (m.name.clone(), i))
+        .filter_map(|(i, m)| Some((m.as_ref()?.name.clone(), i)))
         .collect();
     for def in defs {
-        match by_name.get(def.name()).map(|&i| &maps[i]) {
+        match by_name.get(def.name()).and_then(|&i| maps[i].as_ref()) {
             Some(m) if &m.spec == def.spec() => {}
             Some(m) => {
                 return Err(DataError(format!(
@@ -105,7 +105,7 @@ pub(super) fn open(
                 let map = SeatMap::new(def.spec().seats())
                     .map_err(|e| DataError(format!("map '{}': {e}", def.name())))?;
                 by_name.insert(def.name().into(), maps.len());
-                maps.push(MapState::new(id, def.name(), def.spec().clone(), map));
+                maps.push(Some(MapState::new(id, def.name(), def.spec().clone(), map)));
             }
         }
     }
@@ -131,12 +131,17 @@ pub(super) fn open(
 
 /// Every map's state from `recovered` (the newest snapshot, then every
 /// later record) of the data directory `dir`, whose default map is
-/// `default_spec`. Used by start-up and by `--check-data` alike.
+/// `default_spec`, indexed by map id (`None`: a removed map; the length
+/// is the next id). Used by start-up and by `--check-data` alike.
+///
+/// A record naming a removed map is skipped: ids are never used again, so
+/// it can only be a change that raced the removal (see `catalog/admin.rs`),
+/// to a map no one serves.
 pub(crate) fn rebuild(
     default_spec: &MapSpec,
     recovered: &Recovered,
     dir: &str,
-) -> Result<(Vec<MapState>, Opened), DataError> {
+) -> Result<(Vec<Option<MapState>>, Opened), DataError> {
     let mut opened = Opened {
         warnings: recovered.warnings.clone(),
         ..Opened::default()
@@ -159,24 +164,31 @@ pub(crate) fn rebuild(
                 ))
             })?;
             opened.snapshot_seq = Some(snapshot.seq);
-            let mut maps = Vec::with_capacity(decoded.len());
-            for (i, data) in decoded.into_iter().enumerate() {
-                if data.id as usize != i {
-                    return Err(DataError(format!(
-                        "data directory {dir}: snapshot at seq {} lists map id {} where {i} belongs",
-                        snapshot.seq, data.id
-                    )));
-                }
-                maps.push(restore(data, default_spec)?);
+            // Ascending ids below next_id (decode checked): the gaps are
+            // removed maps.
+            let mut maps: Vec<Option<MapState>> = Vec::new();
+            maps.resize_with(decoded.next_id as usize, || None);
+            for data in decoded.maps {
+                let id = data.id as usize;
+                maps[id] = Some(restore(data, default_spec)?);
+            }
+            if maps
+                .first()
+                .is_none_or(|m| m.as_ref().is_none_or(|m| &*m.name != DEFAULT_MAP))
+            {
+                return Err(DataError(format!(
+                    "data directory {dir}: snapshot at seq {} has no map '{DEFAULT_MAP}' as id 0",
+                    snapshot.seq
+                )));
             }
             maps
         }
-        None => vec![MapState::new(
+        None => vec![Some(MapState::new(
             0,
             DEFAULT_MAP,
             default_spec.clone(),
             SeatMap::new(default_spec.seats()).map_err(|e| DataError(e.to_string()))?,
-        )],
+        ))],
     };
     for record in &recovered.records {
         let at = |e: String| {
@@ -185,10 +197,30 @@ pub(crate) fn rebuild(
                 record.seq
             ))
         };
-        let capacity = maps
-            .get(record.map as usize)
+        let slot = maps.get(record.map as usize);
+        let capacity = slot
+            .and_then(Option::as_ref)
             .map_or(0, |m| m.map.capacity());
+        if slot.is_some_and(Option::is_none) {
+            // A removed map: skipped (see above).
+            continue;
+        }
         let change = ChangeRecord::decode(&record.payload, capacity).map_err(at)?;
+        if change.removed {
+            if record.map == 0 {
+                return Err(at(format!("removes the map '{DEFAULT_MAP}'")));
+            }
+            match maps.get_mut(record.map as usize) {
+                Some(slot) => *slot = None,
+                None => {
+                    return Err(at(format!(
+                        "removes map id {}, which is not defined",
+                        record.map
+                    )));
+                }
+            }
+            continue;
+        }
         if let Some((name, spec)) = &change.define {
             if record.map as usize != maps.len() {
                 return Err(at(format!(
@@ -199,11 +231,12 @@ pub(crate) fn rebuild(
             }
             let spec = parse_spec(spec).map_err(at)?;
             let map = SeatMap::new(spec.seats()).map_err(|e| at(e.to_string()))?;
-            maps.push(MapState::new(record.map, name, spec, map));
+            maps.push(Some(MapState::new(record.map, name, spec, map)));
             continue;
         }
         let state = maps
             .get_mut(record.map as usize)
+            .and_then(Option::as_mut)
             .ok_or_else(|| at(format!("names map id {}, which is not defined", record.map)))?;
         replay(state, record.seq, record.time_ms, change);
     }

@@ -91,9 +91,12 @@ pub(crate) struct Durable {
     pub(crate) snapshot_every: u64,
     /// The seq of the last snapshot written; held while one is written.
     pub(crate) last_snapshot: Mutex<u64>,
-    /// Every map, indexed by map id (ids are dense from 0). Read by
-    /// snapshots and replay only, never on the request path.
-    pub(crate) maps: RwLock<Vec<Arc<MapState>>>,
+    /// Every map, indexed by map id (`None`: removed; ids are never used
+    /// again, so the length is the next id). Read by snapshots, changed by
+    /// `ADDMAP` and `REMOVEMAP` while they hold `last_snapshot` (so a
+    /// snapshot never misses a map defined before its seq, nor holds one
+    /// removed before it); never on the request path.
+    pub(crate) maps: RwLock<Vec<Option<Arc<MapState>>>>,
 }
 
 /// Whether a reply must wait before it is sent.

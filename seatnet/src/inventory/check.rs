@@ -75,6 +75,7 @@ pub fn check_data(dir: impl AsRef<Path>) -> DataCheck {
                 Ok(Some(DataContents {
                     maps: maps
                         .iter()
+                        .flatten()
                         .map(|m| MapContents {
                             name: m.name.to_string(),
                             spec: m.spec.to_string(),
