@@ -48,10 +48,10 @@ impl Catalog {
             Ok(seats) => seats,
             Err(e) => return fail(out, "bad-request", &format!("map {name}: {e}")),
         };
-        let id = match u32::try_from(self.by_id.read().len()) {
-            Ok(id) if id < u32::MAX => id,
-            _ => return fail(out, "add-failed", "no map ids are left"),
-        };
+        let id = self.by_id.read().next_id;
+        if id == u32::MAX {
+            return fail(out, "add-failed", "no map ids are left");
+        }
         let mut state = MapState::new(id, name, parsed, seats);
         state.ids.get_mut().share_total(&self.ids_total);
         state.holds.share_expired_total(&self.expired_total);
@@ -73,9 +73,10 @@ impl Catalog {
                 Ok(ticket) => commit = Commit::Pending(ticket),
                 Err(e) => return journal_refused(out, e),
             }
-            d.maps.write().push(Some(Arc::clone(inventory.state())));
+            // Cannot fail: `next_id` is below `u32::MAX` (checked above).
+            let _ = d.maps.write().add(Arc::clone(inventory.state()));
         }
-        self.by_id.write().push(Some(inventory.clone()));
+        let _ = self.by_id.write().add(inventory.clone());
         self.by_name.write().insert(name.into(), inventory.clone());
         let line = map_line(&inventory);
         Answered {
@@ -140,16 +141,12 @@ impl Catalog {
                     return journal_refused(out, e);
                 }
             }
-            if let Some(slot) = d.maps.write().get_mut(id as usize) {
-                *slot = None;
-            }
+            d.maps.write().by_id.remove(&id);
         }
         drop(grants);
         drop(snapshots);
         self.by_name.write().remove(name);
-        if let Some(slot) = self.by_id.write().get_mut(id as usize) {
-            *slot = None;
-        }
+        self.by_id.write().by_id.remove(&id);
         Answered {
             commit,
             ..answer(

@@ -29,7 +29,7 @@ use seatlog::{Storage, Ticket};
 
 pub use defs::{MAX_MAP_NAME, MapDef, check_name, resolve_maps};
 
-use crate::durable::{Commit, DataError, DataOptions, Durable, Opened};
+use crate::durable::{Commit, DataError, DataOptions, Durable, IdTable, Opened};
 use crate::inventory::{
     Access, Answered, Clock, HoldTimer, Inventory, MapState, Scratch, SystemClock,
 };
@@ -55,9 +55,9 @@ use crate::stats::Counters;
 pub struct Catalog {
     /// Maps by name (sorted, for `MAPS`).
     by_name: RwLock<BTreeMap<Box<str>, Inventory>>,
-    /// Maps by id (`default` is 0; `None`: removed). Ids are never used
-    /// again, so the length is the id the next new map gets.
-    by_id: RwLock<Vec<Option<Inventory>>>,
+    /// Maps by id (`default` is 0), and the id the next new map gets
+    /// (ids are never used again).
+    by_id: RwLock<IdTable<Inventory>>,
     default: Inventory,
     durable: Option<Arc<Durable>>,
     /// The hold settings and the one deadline queue of every map.
@@ -85,20 +85,17 @@ impl Catalog {
     /// A message if the first map is not `default`, a name repeats, or a
     /// map is too large for memory.
     pub fn new(defs: &[MapDef], max_seats_per_request: u64) -> Result<Catalog, String> {
-        let maps = defs
-            .iter()
-            .enumerate()
-            .map(|(id, def)| {
-                let map = seatcore::SeatMap::new(def.spec().seats())
-                    .map_err(|e| format!("map '{}': {e}", def.name()))?;
-                Ok(Some(MapState::new(
-                    id as u32,
-                    def.name(),
-                    def.spec().clone(),
-                    map,
-                )))
-            })
-            .collect::<Result<Vec<_>, String>>()?;
+        let mut maps = IdTable::default();
+        for def in defs {
+            let map = seatcore::SeatMap::new(def.spec().seats())
+                .map_err(|e| format!("map '{}': {e}", def.name()))?;
+            maps.add(MapState::new(
+                maps.next_id,
+                def.name(),
+                def.spec().clone(),
+                map,
+            ))?;
+        }
         Catalog::assemble(maps, None, max_seats_per_request)
     }
 
@@ -140,15 +137,17 @@ impl Catalog {
         open::open(defs, storage, options)
     }
 
-    /// A catalog of `maps` (indexed by id, `default` first; `None`: a
-    /// removed map).
+    /// A catalog of `maps` (`default` is id 0).
     fn assemble(
-        maps: Vec<Option<MapState>>,
+        maps: IdTable<MapState>,
         durable: Option<Arc<Durable>>,
         max_seats_per_request: u64,
     ) -> Result<Catalog, String> {
         let mut by_name = BTreeMap::new();
-        let mut by_id = Vec::with_capacity(maps.len());
+        let mut by_id = IdTable {
+            next_id: maps.next_id,
+            ..IdTable::default()
+        };
         let timer = Arc::new(HoldTimer::new(
             Arc::new(SystemClock),
             crate::Config::DEFAULT_HOLD_TTL,
@@ -158,11 +157,7 @@ impl Catalog {
         // `durable/ids.rs`).
         let ids_total = Arc::new(AtomicUsize::new(0));
         let expired_total = Arc::new(AtomicUsize::new(0));
-        for state in maps {
-            let Some(mut state) = state else {
-                by_id.push(None);
-                continue;
-            };
+        for (id, mut state) in maps.by_id {
             state.ids.get_mut().share_total(&ids_total);
             state.holds.share_expired_total(&expired_total);
             let mut inventory = Inventory::from_state(state, durable.clone(), Arc::clone(&timer));
@@ -173,17 +168,21 @@ impl Catalog {
             {
                 return Err(format!("map '{}' is defined twice", inventory.name()));
             }
-            by_id.push(Some(inventory));
+            by_id.by_id.insert(id, inventory);
         }
-        let default = match by_id.first() {
-            Some(Some(d)) if d.name() == crate::inventory::DEFAULT_MAP => d.clone(),
+        let default = match by_id.by_id.get(&0) {
+            Some(d) if d.name() == crate::inventory::DEFAULT_MAP => d.clone(),
             _ => return Err("the first map must be 'default'".into()),
         };
         if let Some(d) = &durable {
-            *d.maps.write() = by_id
-                .iter()
-                .map(|i| i.as_ref().map(|i| Arc::clone(i.state())))
-                .collect();
+            *d.maps.write() = IdTable {
+                next_id: by_id.next_id,
+                by_id: by_id
+                    .by_id
+                    .iter()
+                    .map(|(&id, i)| (id, Arc::clone(i.state())))
+                    .collect(),
+            };
         }
         let catalog = Catalog {
             by_name: RwLock::new(by_name),
@@ -208,7 +207,7 @@ impl Catalog {
     pub fn configure_holds(&mut self, ttl: Duration, max: Duration, clock: Arc<dyn Clock>) {
         self.timer = Arc::new(HoldTimer::new(clock, ttl, max));
         let timer = Arc::clone(&self.timer);
-        for map in self.by_id.write().iter_mut().flatten() {
+        for map in self.by_id.write().by_id.values_mut() {
             map.set_timer(&timer);
         }
         for map in self.by_name.write().values_mut() {
@@ -221,7 +220,7 @@ impl Catalog {
     /// Queues the deadline of every open hold (after a replay, or a new
     /// timer).
     fn schedule_all(&self) {
-        for map in self.by_id.read().iter().flatten() {
+        for map in self.by_id.read().by_id.values() {
             let state = map.state();
             for (reference, hold) in &state.holds.lock().open {
                 self.timer
@@ -304,7 +303,7 @@ impl Catalog {
     pub(crate) fn set_max_seats_per_request(&mut self, max: u64) {
         self.max_seats = max.max(1);
         let mut by_id = self.by_id.write();
-        for map in by_id.iter_mut().flatten() {
+        for map in by_id.by_id.values_mut() {
             map.set_max_seats_per_request(max);
         }
         self.default.set_max_seats_per_request(max);
@@ -329,7 +328,7 @@ impl Catalog {
     /// The map with journal id `id` (`None` if it was removed).
     #[must_use]
     pub(crate) fn by_id(&self, id: u32) -> Option<Inventory> {
-        self.by_id.read().get(id as usize).cloned().flatten()
+        self.by_id.read().by_id.get(&id).cloned()
     }
 
     /// How many maps there are (removed ones not counted).
@@ -347,7 +346,7 @@ impl Catalog {
     /// Every map, in id order (removed ones left out).
     #[must_use]
     pub fn maps(&self) -> Vec<Inventory> {
-        self.by_id.read().iter().flatten().cloned().collect()
+        self.by_id.read().by_id.values().cloned().collect()
     }
 
     /// Whether changes are journaled.

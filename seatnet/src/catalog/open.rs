@@ -19,7 +19,7 @@ use super::{Catalog, MapDef};
 use crate::BookingRef;
 use crate::durable::record::{Change, ChangeRecord};
 use crate::durable::state::{self, MapStateData};
-use crate::durable::{DataError, DataOptions, Durable, Opened};
+use crate::durable::{DataError, DataOptions, Durable, IdTable, Opened};
 use crate::inventory::{DEFAULT_MAP, Hold, MapState, now_ms};
 
 /// What `META` says for a default map of `spec`.
@@ -75,13 +75,13 @@ pub(super) fn open(
     // maps' definitions are appended together and waited for once (one
     // sync for ten thousand new maps, not ten thousand).
     let mut last_ticket = None;
-    let mut by_name: std::collections::HashMap<Box<str>, usize> = maps
+    let mut by_name: std::collections::HashMap<Box<str>, u32> = maps
+        .by_id
         .iter()
-        .enumerate()
-        .filter_map(|(i, m)| Some((m.as_ref()?.name.clone(), i)))
+        .map(|(&id, m)| (m.name.clone(), id))
         .collect();
     for def in defs {
-        match by_name.get(def.name()).and_then(|&i| maps[i].as_ref()) {
+        match by_name.get(def.name()).and_then(|id| maps.by_id.get(id)) {
             Some(m) if &m.spec == def.spec() => {}
             Some(m) => {
                 return Err(DataError(format!(
@@ -90,7 +90,7 @@ pub(super) fn open(
                 )));
             }
             None => {
-                let id = maps.len() as u32;
+                let id = maps.next_id;
                 let spec = def.spec().to_string();
                 let ticket = journal
                     .append(id, now_ms(), |_| {
@@ -104,8 +104,9 @@ pub(super) fn open(
                 last_ticket = Some(ticket);
                 let map = SeatMap::new(def.spec().seats())
                     .map_err(|e| DataError(format!("map '{}': {e}", def.name())))?;
-                by_name.insert(def.name().into(), maps.len());
-                maps.push(Some(MapState::new(id, def.name(), def.spec().clone(), map)));
+                by_name.insert(def.name().into(), id);
+                maps.add(MapState::new(id, def.name(), def.spec().clone(), map))
+                    .map_err(DataError)?;
             }
         }
     }
@@ -118,7 +119,7 @@ pub(super) fn open(
         journal,
         snapshot_every: options.snapshot_every,
         last_snapshot: Mutex::new(opened.snapshot_seq.unwrap_or(0)),
-        maps: RwLock::new(Vec::new()),
+        maps: RwLock::new(IdTable::default()),
     });
     let catalog = Catalog::assemble(
         maps,
@@ -131,8 +132,8 @@ pub(super) fn open(
 
 /// Every map's state from `recovered` (the newest snapshot, then every
 /// later record) of the data directory `dir`, whose default map is
-/// `default_spec`, indexed by map id (`None`: a removed map; the length
-/// is the next id). Used by start-up and by `--check-data` alike.
+/// `default_spec`, by map id. Used by start-up and by `--check-data`
+/// alike.
 ///
 /// A record naming a removed map is skipped: ids are never used again, so
 /// it can only be a change that raced the removal (see `catalog/admin.rs`),
@@ -141,7 +142,7 @@ pub(crate) fn rebuild(
     default_spec: &MapSpec,
     recovered: &Recovered,
     dir: &str,
-) -> Result<(Vec<Option<MapState>>, Opened), DataError> {
+) -> Result<(IdTable<MapState>, Opened), DataError> {
     let mut opened = Opened {
         warnings: recovered.warnings.clone(),
         ..Opened::default()
@@ -166,16 +167,14 @@ pub(crate) fn rebuild(
             opened.snapshot_seq = Some(snapshot.seq);
             // Ascending ids below next_id (decode checked): the gaps are
             // removed maps.
-            let mut maps: Vec<Option<MapState>> = Vec::new();
-            maps.resize_with(decoded.next_id as usize, || None);
+            let mut maps = IdTable {
+                next_id: decoded.next_id,
+                ..IdTable::default()
+            };
             for data in decoded.maps {
-                let id = data.id as usize;
-                maps[id] = Some(restore(data, default_spec)?);
+                maps.by_id.insert(data.id, restore(data, default_spec)?);
             }
-            if maps
-                .first()
-                .is_none_or(|m| m.as_ref().is_none_or(|m| &*m.name != DEFAULT_MAP))
-            {
+            if maps.by_id.get(&0).is_none_or(|m| &*m.name != DEFAULT_MAP) {
                 return Err(DataError(format!(
                     "data directory {dir}: snapshot at seq {} has no map '{DEFAULT_MAP}' as id 0",
                     snapshot.seq
@@ -183,12 +182,17 @@ pub(crate) fn rebuild(
             }
             maps
         }
-        None => vec![Some(MapState::new(
-            0,
-            DEFAULT_MAP,
-            default_spec.clone(),
-            SeatMap::new(default_spec.seats()).map_err(|e| DataError(e.to_string()))?,
-        ))],
+        None => {
+            let mut maps = IdTable::default();
+            maps.add(MapState::new(
+                0,
+                DEFAULT_MAP,
+                default_spec.clone(),
+                SeatMap::new(default_spec.seats()).map_err(|e| DataError(e.to_string()))?,
+            ))
+            .map_err(DataError)?;
+            maps
+        }
     };
     for record in &recovered.records {
         let at = |e: String| {
@@ -197,46 +201,40 @@ pub(crate) fn rebuild(
                 record.seq
             ))
         };
-        let slot = maps.get(record.map as usize);
-        let capacity = slot
-            .and_then(Option::as_ref)
-            .map_or(0, |m| m.map.capacity());
-        if slot.is_some_and(Option::is_none) {
+        if maps.is_removed(record.map) {
             // A removed map: skipped (see above).
             continue;
         }
+        let capacity = maps.by_id.get(&record.map).map_or(0, |m| m.map.capacity());
         let change = ChangeRecord::decode(&record.payload, capacity).map_err(at)?;
         if change.removed {
             if record.map == 0 {
                 return Err(at(format!("removes the map '{DEFAULT_MAP}'")));
             }
-            match maps.get_mut(record.map as usize) {
-                Some(slot) => *slot = None,
-                None => {
-                    return Err(at(format!(
-                        "removes map id {}, which is not defined",
-                        record.map
-                    )));
-                }
+            if maps.by_id.remove(&record.map).is_none() {
+                return Err(at(format!(
+                    "removes map id {}, which is not defined",
+                    record.map
+                )));
             }
             continue;
         }
         if let Some((name, spec)) = &change.define {
-            if record.map as usize != maps.len() {
+            if record.map != maps.next_id {
                 return Err(at(format!(
                     "defines map '{name}' as id {}, but the next id is {}",
-                    record.map,
-                    maps.len()
+                    record.map, maps.next_id
                 )));
             }
             let spec = parse_spec(spec).map_err(at)?;
             let map = SeatMap::new(spec.seats()).map_err(|e| at(e.to_string()))?;
-            maps.push(Some(MapState::new(record.map, name, spec, map)));
+            maps.add(MapState::new(record.map, name, spec, map))
+                .map_err(at)?;
             continue;
         }
         let state = maps
-            .get_mut(record.map as usize)
-            .and_then(Option::as_mut)
+            .by_id
+            .get_mut(&record.map)
             .ok_or_else(|| at(format!("names map id {}, which is not defined", record.map)))?;
         replay(state, record.seq, record.time_ms, change);
     }

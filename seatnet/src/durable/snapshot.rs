@@ -35,8 +35,8 @@ impl Durable {
     fn snapshot_locked(&self, last: &mut u64, force: bool) -> Result<Option<u64>, DataError> {
         let (next_id, maps) = {
             let registry = self.maps.read();
-            let live: Vec<_> = registry.iter().flatten().cloned().collect();
-            (registry.len() as u32, live)
+            let live: Vec<_> = registry.by_id.values().cloned().collect();
+            (registry.next_id, live)
         };
         let (seq, captured) = {
             // No grant on any map is between its RMW and its append
