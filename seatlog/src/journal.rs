@@ -180,6 +180,7 @@ impl Journal {
                 failed: None,
                 sync_wanted: false,
                 shutdown: false,
+                gathering: false,
             }),
             work: Condvar::new(),
             spare_ready: Condvar::new(),

@@ -6,7 +6,9 @@
 //!
 //! - **Appending** ([`Journal::append`], [`Journal::wait_durable`]): group
 //!   commit; one writer thread does one write and one `fdatasync` for
-//!   every record queued meanwhile (`writer.rs`). A caller that must not
+//!   every record queued meanwhile, and under `Always`, after a round of
+//!   several records, waits a little while records keep arriving
+//!   (`writer.rs`, `gather`). A caller that must not
 //!   block per record reads [`Journal::acknowledged`] when its
 //!   [`Journal::set_progress_hook`] says the watermark moved.
 //! - **On disk**: `LOCK` and `META` (`meta.rs`); preallocated segments

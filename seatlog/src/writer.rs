@@ -67,6 +67,9 @@ pub(crate) struct Queue {
     pub(crate) failed: Option<Fatal>,
     pub(crate) sync_wanted: bool,
     pub(crate) shutdown: bool,
+    /// The writer is gathering a batch (see [`gather`]): it looks at the
+    /// queue on its own clock, so appends need not wake it.
+    pub(crate) gathering: bool,
 }
 
 /// Records for one segment.
@@ -187,8 +190,11 @@ impl Shared {
                 last_seq: seq,
             });
         }
+        let gathering = q.gathering;
         drop(q);
-        self.work.notify_one();
+        if !gathering {
+            self.work.notify_one();
+        }
         Ok(Ticket { seq })
     }
 
@@ -323,11 +329,53 @@ pub(crate) struct Active {
     pub(crate) offset: u64,
 }
 
+/// A pause in arrivals this long ends a [`gather`].
+const GATHER_GAP: Duration = Duration::from_micros(50);
+
+/// What the last synced round was like, for [`gather`].
+#[derive(Default)]
+struct LastRound {
+    records: u64,
+    sync_time: Duration,
+}
+
+/// Under [`SyncPolicy::Always`], when the last round synced more than one
+/// record (more than one client is waiting on syncs): before taking the
+/// queue, waits while records keep arriving (no pause of
+/// [`GATHER_GAP`]), for at most half the last sync's time. Without it,
+/// the clients whose replies a sync released send their next requests
+/// while the next sync already runs for whoever came first, and the
+/// clients settle into two groups that alternate, each sync taking about
+/// half of them; gathering lets the late half join. One client (a last
+/// round of one record) never waits. Correctness does not depend on it:
+/// it only delays a write.
+fn gather(shared: &Shared, q: &mut parking_lot::MutexGuard<'_, Queue>, last: &LastRound) {
+    if shared.policy != SyncPolicy::Always || last.records <= 1 {
+        return;
+    }
+    let deadline = Instant::now() + last.sync_time / 2;
+    q.gathering = true;
+    let mut seen = q.last_seq;
+    while !q.shutdown && !q.sync_wanted && !matches!(q.spare, Spare::Wanted) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        shared.work.wait_for(q, GATHER_GAP.min(left));
+        if q.last_seq == seen {
+            break;
+        }
+        seen = q.last_seq;
+    }
+    q.gathering = false;
+}
+
 /// The writer thread's body.
 pub(crate) fn run(shared: Arc<Shared>, mut active: Active) {
     let mut last_sync = Instant::now();
     let mut written = shared.progress.lock().written;
     let mut synced = written;
+    let mut last_round = LastRound::default();
     loop {
         let (batches, prepare, force_sync, exit) = {
             let mut q = shared.queue.lock();
@@ -349,6 +397,9 @@ pub(crate) fn run(shared: Arc<Shared>, mut active: Active) {
                     }
                     _ => shared.work.wait(&mut q),
                 }
+            }
+            if !q.pending.is_empty() {
+                gather(&shared, &mut q, &last_round);
             }
             let prepare = matches!(q.spare, Spare::Wanted);
             if prepare {
@@ -374,9 +425,14 @@ pub(crate) fn run(shared: Arc<Shared>, mut active: Active) {
             SyncPolicy::Never => false,
         };
         if written > synced && (due || force_sync || exit) {
+            let started = Instant::now();
             if let Err(e) = active.file.sync_data() {
                 return shared.fail("fdatasync of the journal failed", e);
             }
+            last_round = LastRound {
+                records: written - synced,
+                sync_time: started.elapsed(),
+            };
             // Relaxed: a statistics counter (see `Counters`).
             shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
             synced = written;

@@ -345,3 +345,62 @@ fn the_progress_hook_announces_the_acknowledged_watermark_and_the_failure() {
     let payloads: Vec<&[u8]> = recovered.records.iter().map(|r| &r.payload[..]).collect();
     assert_eq!(payloads, [b"first"]);
 }
+
+#[test]
+fn appends_while_the_writer_gathers_a_batch_are_all_written() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+    // Slow syncs (held 20 ms at a time) with many appenders: rounds of
+    // several records and long syncs, after which the writer gathers, and
+    // appends during a gathering do not wake it. Every record must still
+    // be written, acknowledged and recovered.
+    let storage = FaultyStorage::new();
+    let (journal, _) = open(&storage).unwrap();
+    let journal = Arc::new(journal);
+    let done = Arc::new(AtomicBool::new(false));
+    let slow_disk = {
+        let (storage, done) = (storage.clone(), done.clone());
+        std::thread::spawn(move || {
+            // Bounded: at most 200 holds of 20 ms.
+            for _ in 0..200 {
+                // Relaxed: a stop flag; nothing else is published through it.
+                if done.load(Ordering::Relaxed) {
+                    break;
+                }
+                storage.hold_syncs(true);
+                std::thread::sleep(Duration::from_millis(20));
+                storage.hold_syncs(false);
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            storage.hold_syncs(false);
+        })
+    };
+    let threads: Vec<_> = (0..8u64)
+        .map(|t| {
+            let journal = journal.clone();
+            std::thread::spawn(move || {
+                for i in 0..10u64 {
+                    let ticket = journal
+                        .append(t as u32, i, |seq| seq.to_le_bytes().to_vec())
+                        .unwrap();
+                    journal.wait_durable(ticket).unwrap();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    // Relaxed: see above.
+    done.store(true, Ordering::Relaxed);
+    slow_disk.join().unwrap();
+    let stats = journal.stats();
+    assert_eq!(stats.records, 80);
+    assert!(stats.batches < stats.records, "{stats:?}");
+    drop(journal);
+    let (_journal, recovered) = open(&storage.power_loss(None)).unwrap();
+    assert_eq!(recovered.records.len(), 80);
+    for (i, record) in recovered.records.iter().enumerate() {
+        assert_eq!(record.payload, (i as u64 + 1).to_le_bytes());
+    }
+}

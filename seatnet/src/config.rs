@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::catalog::{MapDef, resolve_maps};
+use crate::cluster::ClusterConfig;
 use crate::durable::DataOptions;
 
 /// How to run a [`Server`](crate::Server). `Config::default()` is the
@@ -75,6 +76,9 @@ pub struct Config {
     /// `BACKUP`, `ADDMAP`, `REMOVEMAP`). `None` (the default): no
     /// connection may.
     pub admin_listen: Option<String>,
+    /// Join a cluster (`--etcd`, `--node`, `--advertise`, `--lease-ttl`;
+    /// `docs/cluster.md`); `None` (the default): a server on its own.
+    pub cluster: Option<ClusterConfig>,
 }
 
 impl Config {
@@ -147,6 +151,9 @@ impl Config {
         if self.max_output == 0 {
             return Err("max-output must be at least 1".into());
         }
+        if let Some(cluster) = &self.cluster {
+            cluster.validate()?;
+        }
         if self.max_seats_per_request == 0 {
             return Err("max-seats-per-request must be at least 1".into());
         }
@@ -191,6 +198,7 @@ impl Default for Config {
             data_dir: None,
             data: DataOptions::default(),
             admin_listen: None,
+            cluster: None,
         }
     }
 }

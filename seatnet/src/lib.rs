@@ -11,7 +11,11 @@
 //! - [`Server`]: [`Server::bind`], [`Server::local_addr`],
 //!   [`Server::run`] (blocks until shutdown; the calling thread is the
 //!   readiness poller, a pool of workers answers requests);
-//! - [`ShutdownHandle`]: stops a running server from any thread.
+//! - [`ShutdownHandle`]: stops a running server from any thread;
+//! - [`ClusterConfig`] ([`Config::cluster`], `cluster.rs`): cluster mode,
+//!   a [`seatcluster::Node`] saying per request whether this server serves
+//!   the map (`ERR moved`, `ERR no-owner`), `NODES`, `MAPS` with owners
+//!   (routing only so far; `docs/cluster.md`).
 //!
 //! # Answering requests
 //!
@@ -61,6 +65,7 @@
 #![forbid(unsafe_code)]
 
 mod catalog;
+mod cluster;
 mod config;
 pub mod durable;
 mod inventory;
@@ -70,6 +75,7 @@ mod server;
 mod stats;
 
 pub use catalog::{Catalog, MAPS_MAX_LISTED, MAX_MAP_NAME, MapDef, check_name, resolve_maps};
+pub use cluster::ClusterConfig;
 pub use config::Config;
 pub use durable::{Commit, DataError, DataOptions, Opened, Unsettled};
 pub use inventory::{

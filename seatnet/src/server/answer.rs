@@ -19,8 +19,9 @@ use seatlog::Ticket;
 
 use super::Shared;
 use super::conn::{Conn, End, Got, READ_CHUNK};
-use crate::durable::Unsettled;
-use crate::inventory::{Access, Answered, Inventory, Scratch};
+use crate::cluster::Route;
+use crate::durable::{Commit, Unsettled};
+use crate::inventory::{Access, Answered, DEFAULT_MAP, Inventory, Scratch};
 use crate::protocol::{Frame, Reply};
 
 /// Rounds of read-and-answer one lending may do on a connection whose
@@ -223,13 +224,40 @@ impl Tally {
         request: &[u8],
         newline: bool,
     ) -> Result<(), End> {
+        let start = out.len();
+        let route = match &shared.routing {
+            None => Route::Here,
+            Some(routing) => {
+                let current = who.map.as_ref().map_or(DEFAULT_MAP, Inventory::name);
+                routing.route(current, request)
+            }
+        };
+        let add_owners = route == Route::Maps;
         let Answered {
             error,
             close,
             commit,
-        } = shared
-            .catalog
-            .respond_as(who.access, who.map, request, scratch, &shared.counters, out);
+        } = match route {
+            Route::Reply(line) => {
+                out.extend_from_slice(line.as_bytes());
+                Answered {
+                    error: line.starts_with("ERR"),
+                    close: false,
+                    commit: Commit::None,
+                }
+            }
+            Route::Here | Route::Maps => shared.catalog.respond_as(
+                who.access,
+                who.map,
+                request,
+                scratch,
+                &shared.counters,
+                out,
+            ),
+        };
+        if let (true, Some(routing)) = (add_owners, &shared.routing) {
+            routing.add_owners(out, start);
+        }
         self.unsettled.note(commit);
         if newline {
             out.push(b'\n');

@@ -37,6 +37,7 @@ pub use shutdown::ShutdownHandle;
 use shutdown::Stop;
 
 use crate::catalog::{Catalog, MapDef};
+use crate::cluster::Routing;
 use crate::config::Config;
 use crate::inventory::{Clock, Inventory, SystemClock};
 use crate::stats::Counters;
@@ -52,6 +53,8 @@ struct Shared {
     catalog: Arc<Catalog>,
     counters: Counters,
     stop: Arc<Stop>,
+    /// Cluster mode (`--etcd`): who serves which map.
+    routing: Option<Routing>,
 }
 
 /// A bound, not yet running, seat server.
@@ -138,6 +141,14 @@ impl Server {
         let waker = Arc::new(Waker::new(poll.registry(), poller::WAKER)?);
         let stop = Arc::new(Stop::new(Arc::clone(&waker)));
         let max_conns = capped_max_conns(config.max_conns());
+        // Joined last, once the port is bound: from here on, other nodes
+        // may send clients to this one.
+        let routing = config
+            .cluster
+            .as_ref()
+            .map(|c| Routing::start(c, &catalog, local_addr.port()))
+            .transpose()
+            .map_err(io::Error::other)?;
         Ok(Server {
             listener: TcpListener::from_std(listener),
             poll,
@@ -148,6 +159,7 @@ impl Server {
                 catalog: Arc::new(catalog),
                 counters: Counters::default(),
                 stop,
+                routing,
             }),
             local_addr,
             admin,
@@ -250,6 +262,10 @@ impl Server {
             error!("the expiry thread panicked");
         }
         final_snapshot(&shared.catalog);
+        // Every worker has ended, so nothing else holds `shared`.
+        if let Some(routing) = Arc::into_inner(shared).and_then(|s| s.routing) {
+            routing.leave();
+        }
         info!("stopped");
         result
     }

@@ -481,3 +481,86 @@ fn plans_beyond_the_descriptor_limit_are_refused_before_connecting() {
     assert!(err.contains("file descriptors"), "{err}");
     assert!(err.contains("RLIMIT_NOFILE"), "{err}");
 }
+
+/// The number after `"key":` in the bench's JSON.
+fn json_number(json: &str, key: &str) -> u64 {
+    let at = json
+        .find(&format!("\"{key}\":"))
+        .unwrap_or_else(|| panic!("no {key} in {json}"));
+    let rest = &json[at + key.len() + 3..];
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    rest[..end]
+        .parse()
+        .unwrap_or_else(|_| panic!("{key} in {json}"))
+}
+
+#[test]
+fn the_holds_workload_runs_over_many_maps_and_leaves_what_it_reports() {
+    let server = ServerProcess::start(&[
+        "--quiet",
+        "--map",
+        "m0=30x3-3",
+        "--map",
+        "m1=40",
+        "--map",
+        "m2=4x2-2",
+    ]);
+    let port = server.port().to_string();
+    let out = bench(&[
+        "--port",
+        &port,
+        "--workload",
+        "holds",
+        "--maps",
+        "3",
+        "--confirm",
+        "60",
+        "--keep",
+        "2",
+        "-n",
+        "600",
+        "-c",
+        "4",
+        "--json",
+    ]);
+    let (json, text) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{json}{text}");
+    assert_eq!(json_number(&json, "requests"), 600, "{json}");
+    assert_eq!(json_number(&json, "errors"), 0, "{json}");
+    assert!(json.contains("\"consistency_ok\":true"), "{json}");
+    for kind in [
+        "uses",
+        "holds",
+        "confirmed",
+        "cancelled_holds",
+        "cancelled_bookings",
+    ] {
+        assert!(json_number(&json, kind) > 0, "no {kind}: {json}");
+    }
+    assert!(text.contains("consistency check: OK"), "{text}");
+    // What the bench says its connections still hold or have booked is
+    // what the server says is taken on m0..m2 (holds last 900 s).
+    let left: u64 = text
+        .split("; ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no seats left in {text}"));
+    let mut client = crate::support::LineClient::connect(server.addr);
+    let maps = client.ask("MAPS");
+    let taken: u64 = maps
+        .split(' ')
+        .filter(|m| m.starts_with('m') && m.contains(':'))
+        .map(|m| {
+            let fields: Vec<u64> = m
+                .rsplitn(3, ':')
+                .take(2)
+                .map(|n| n.parse().unwrap())
+                .collect();
+            fields[1] - fields[0]
+        })
+        .sum();
+    assert_eq!(taken, left, "{maps} / {text}");
+}

@@ -23,6 +23,10 @@
 //! - `python_parity`: the number and request readers against `python3`;
 //! - `processes`: the real binaries as child processes;
 //! - `fakes`: hand-written peers (the original's wire behaviour, a liar);
+//! - `cluster`: `--etcd`, two nodes on real etcd members: `ERR moved`,
+//!   `NODES`, `MAPS` with owners, `seatnet-client` following `ERR moved`,
+//!   a killed node's maps served by another, a frozen node granting
+//!   nothing when it wakes;
 //! - `client_cli`: `seatnet-client` against a fake original server and the
 //!   real `seatnet-server`;
 //! - `bench_cli`: short, bounded `seatnet-bench` runs and its double-grant
@@ -33,6 +37,7 @@
 mod bench_cli;
 mod bounded;
 mod client_cli;
+mod cluster;
 mod commands;
 mod concurrency;
 mod durable;

@@ -6,13 +6,15 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use crate::holds::HoldsPlan;
 use crate::hostile::HostilePlan;
 
 /// Exit codes, as documented in `--help`.
 pub(crate) mod exit {
     /// Every request answered, no seat granted twice.
     pub(crate) const OK: u8 = 0;
-    /// A seat was granted twice (or a seat off the map was granted).
+    /// A seat was granted twice (or a seat off the map was granted), or
+    /// the holds workload's consistency check failed.
     pub(crate) const DOUBLE_GRANT: u8 = 1;
     /// Bad command line, a refused target, or no connection.
     pub(crate) const SETUP: u8 = 2;
@@ -31,7 +33,7 @@ a plan that needs more descriptors than that.
 
 Exit codes:
   0  every request answered and no seat granted twice
-  1  double-grant check failed
+  1  double-grant check failed (--workload holds: the consistency check)
   2  bad command line, non-loopback target, or cannot connect
   3  finished with errors (timeouts, closed connections, bad replies)";
 
@@ -55,6 +57,18 @@ impl fmt::Display for Framing {
             Self::Resp => "resp",
         })
     }
+}
+
+/// What the connections ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum WorkloadKind {
+    /// K random seat numbers per request, in the original form; seats are
+    /// never given back.
+    Reserve,
+    /// USE a random map of m0..m{--maps - 1}, HOLD ANY K, then CONFIRM or
+    /// CANCEL the hold; confirmed bookings beyond --keep are cancelled
+    /// later (newline framing, one request in flight).
+    Holds,
 }
 
 /// Which server to load.
@@ -100,7 +114,21 @@ pub(crate) struct Args {
     /// Requests in flight per connection (newline framing only).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pipeline: u32,
-    /// Seat numbers per request.
+    /// What each connection asks for (see docs/performance.md).
+    #[arg(long, value_enum, default_value_t = WorkloadKind::Reserve)]
+    workload: WorkloadKind,
+    /// --workload holds: the server serves maps m0..m{N-1} (start it with
+    /// --map m0=SPEC ... --map m{N-1}=SPEC).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    maps: u32,
+    /// --workload holds: percent of holds confirmed; the rest are cancelled.
+    #[arg(long, value_name = "PCT", default_value_t = 70, value_parser = clap::value_parser!(u32).range(0..=100))]
+    confirm: u32,
+    /// --workload holds: confirmed bookings a connection keeps before it
+    /// cancels its oldest.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    keep: u32,
+    /// Seat numbers per request (--workload holds: seats per HOLD ANY).
     #[arg(short = 'k', long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
     seats_per_request: u32,
     /// The server's seat count: requests pick seats in 1..=S.
@@ -188,6 +216,8 @@ pub(crate) struct Load {
     pub(crate) seed: u64,
     /// The bitmap key of `Framing::Resp` (empty otherwise).
     pub(crate) redis_key: String,
+    /// `--workload holds` (`None`: the reserve workload).
+    pub(crate) holds: Option<HoldsPlan>,
 }
 
 /// Cap on a run bounded only by --requests.
@@ -214,6 +244,7 @@ impl Args {
                     .into(),
             );
         }
+        let holds = self.holds_plan()?;
         let run_ours = self.target == Target::Ours;
         if self.target == Target::Baseline && self.idle + self.trickle + self.no_read > 0 {
             return Err("--idle, --trickle and --no-read load seatnet or Redis \
@@ -247,6 +278,8 @@ impl Args {
                 connections: self.connections,
                 framing: if redis.is_some() {
                     Framing::Resp
+                } else if holds.is_some() {
+                    Framing::Newline
                 } else {
                     self.framing
                 },
@@ -262,6 +295,7 @@ impl Args {
                     .as_ref()
                     .map(|(_, key)| key.clone())
                     .unwrap_or_default(),
+                holds,
             },
             hostile: HostilePlan {
                 idle: self.idle,
@@ -272,6 +306,33 @@ impl Args {
             json: self.json,
             quiet: self.quiet,
         })
+    }
+}
+
+impl Args {
+    /// The holds workload's settings, checked against the other flags.
+    fn holds_plan(&self) -> Result<Option<HoldsPlan>, String> {
+        if self.workload != WorkloadKind::Holds {
+            return Ok(None);
+        }
+        if self.target != Target::Ours || self.baseline || self.spawn {
+            return Err("--workload holds loads a seatnet-server started with maps \
+                        m0..m{N-1} (--map m0=SPEC ...): not the baseline, Redis or --spawn"
+                .into());
+        }
+        if self.pipeline > 1 {
+            return Err(
+                "--workload holds sends one request in flight per connection: \
+                        each request depends on the reply before it"
+                    .into(),
+            );
+        }
+        Ok(Some(HoldsPlan {
+            maps: self.maps,
+            seats: self.seats_per_request,
+            confirm: self.confirm,
+            keep: self.keep,
+        }))
     }
 }
 
@@ -417,6 +478,36 @@ mod tests {
         assert!(key.plan().unwrap_err().contains("--redis-key"));
         let far = Args::parse_from(["bench", "--target", "redis", "--host", "10.0.0.1"]);
         assert!(far.plan().unwrap_err().contains("only ever loads loopback"));
+    }
+
+    #[test]
+    fn the_holds_workload_speaks_newlines_to_seatnet_only() {
+        let plan = Args::parse_from(["bench", "--workload", "holds", "--maps", "9", "-k", "3"])
+            .plan()
+            .unwrap();
+        assert_eq!(plan.load.framing, Framing::Newline);
+        let holds = plan.load.holds.unwrap();
+        assert_eq!(
+            (holds.maps, holds.seats, holds.confirm, holds.keep),
+            (9, 3, 70, 4)
+        );
+        for refused in [
+            &["--baseline"][..],
+            &["--spawn"],
+            &["--target", "redis"],
+            &["--pipeline", "2"],
+        ] {
+            let args = Args::parse_from(["bench", "--workload", "holds"].iter().chain(refused));
+            assert!(args.plan().is_err(), "{refused:?}");
+        }
+        assert!(
+            Args::parse_from(["bench"])
+                .plan()
+                .unwrap()
+                .load
+                .holds
+                .is_none()
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::cli::{Framing, Load};
 use crate::framing::{Next, next_reply};
+use crate::holds::Session;
 use crate::stats::Stats;
 use crate::workload::Workload;
 
@@ -46,6 +47,8 @@ struct Conn {
     in_flight: VecDeque<Instant>,
     /// RESP only: the seats of those requests, `seats_per_request` each.
     asked: VecDeque<u64>,
+    /// `--workload holds` only: where this connection is in its step.
+    session: Session,
     /// Last time this connection sent or received; the reply timeout
     /// counts from here.
     last_activity: Instant,
@@ -95,6 +98,7 @@ pub(crate) fn drive(
             written: 0,
             in_flight: VecDeque::new(),
             asked: VecDeque::new(),
+            session: Session::default(),
             last_activity: start,
         });
     }
@@ -184,8 +188,17 @@ impl Driver<'_> {
             if conn.in_flight.is_empty() {
                 conn.last_activity = now;
             }
-            self.workload
-                .write_request(&mut conn.output, &mut conn.asked);
+            match &self.load.holds {
+                Some(plan) => self.workload.write_holds(
+                    &mut conn.session,
+                    plan,
+                    &mut self.stats.ledger,
+                    &mut conn.output,
+                ),
+                None => self
+                    .workload
+                    .write_request(&mut conn.output, &mut conn.asked),
+            }
             conn.in_flight.push_back(now);
             self.outstanding += 1;
             if now >= self.schedule.measure_from {
@@ -273,7 +286,11 @@ impl Driver<'_> {
                     self.outstanding -= 1;
                     let reply = &conn.input[consumed + start..consumed + end];
                     let measured = sent >= self.schedule.measure_from;
-                    if self.load.framing == Framing::Resp {
+                    if let Some(plan) = &self.load.holds {
+                        let session = &mut conn.session;
+                        self.stats
+                            .holds_reply(session, plan, reply, sent, now, measured);
+                    } else if self.load.framing == Framing::Resp {
                         let k = (per_request as usize).min(conn.asked.len());
                         let asked = conn.asked.drain(..k);
                         self.stats.resp_reply(reply, asked, sent, now, measured);

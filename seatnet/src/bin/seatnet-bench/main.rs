@@ -7,6 +7,8 @@
 //! - `framing` (with the library's `protocol::original_reply`): where a
 //!   reply ends;
 //! - `workload`: the random requests;
+//! - `holds`, `ledger`: `--workload holds` over many maps, each
+//!   connection's steps and the check of what the replies say;
 //! - `stats`, `grants`: latency histogram, counters, double-grant check;
 //! - `report`: text and JSON;
 //! - `hostile`: idle, trickling and never-reading connections held open
@@ -21,7 +23,9 @@ mod cli;
 mod driver;
 mod framing;
 mod grants;
+mod holds;
 mod hostile;
+mod ledger;
 mod redis;
 mod report;
 mod run;
@@ -162,7 +166,7 @@ fn report_all(plan: &Plan, runs: &[(run::RunResult, bool)]) -> u8 {
         print!("{text}");
     }
     let stats = runs.iter().map(|(r, _)| &r.stats);
-    if stats.clone().any(|s| !s.grants.ok()) {
+    if stats.clone().any(|s| !s.grants.ok() || !s.ledger.ok()) {
         exit::DOUBLE_GRANT
     } else if stats
         .clone()

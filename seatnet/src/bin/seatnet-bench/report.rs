@@ -14,21 +14,31 @@ pub(crate) struct Measured<'a> {
     pub(crate) note: Option<&'static str>,
 }
 
-/// The text report of one run, ending with the double-grant line.
+/// The text report of one run, ending with the double-grant line (or,
+/// for the holds workload, the consistency line).
 pub(crate) fn text(m: &Measured<'_>) -> String {
     let (r, load, s) = (m.result, m.load, &m.result.stats);
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "== {} ({}): {} connections, {} framing, pipeline {}, {} seats/request of {}",
-        r.label,
-        r.addr,
-        load.connections,
-        load.framing,
-        load.pipeline,
-        load.seats_per_request,
-        load.seats
-    );
+    if let Some(plan) = &load.holds {
+        let _ = writeln!(
+            out,
+            "== {} ({}): {} connections, holds over {} maps: USE, HOLD ANY {}, then CONFIRM \
+             {}% / CANCEL, bookings beyond {} a connection cancelled",
+            r.label, r.addr, load.connections, plan.maps, plan.seats, plan.confirm, plan.keep
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "== {} ({}): {} connections, {} framing, pipeline {}, {} seats/request of {}",
+            r.label,
+            r.addr,
+            load.connections,
+            load.framing,
+            load.pipeline,
+            load.seats_per_request,
+            load.seats
+        );
+    }
     if let Some(note) = m.note {
         let _ = writeln!(out, "   note: {note}");
     }
@@ -61,7 +71,17 @@ pub(crate) fn text(m: &Measured<'_>) -> String {
     if let Some(hostile) = &r.hostile {
         hostile_text(&mut out, hostile);
     }
-    let _ = writeln!(out, "{}", s.grants.verdict());
+    if load.holds.is_some() {
+        let h = &s.holds;
+        let _ = writeln!(
+            out,
+            "replies   USE {}, HOLD {} (+{} map full), CONFIRM {}, CANCEL {} holds + {} bookings",
+            h.uses, h.holds, h.full, h.confirmed, h.cancelled_holds, h.cancelled_bookings
+        );
+        let _ = writeln!(out, "{}", s.ledger.verdict());
+    } else {
+        let _ = writeln!(out, "{}", s.grants.verdict());
+    }
     out
 }
 
@@ -156,6 +176,25 @@ pub(crate) fn json(runs: &[Measured<'_>]) -> String {
             s.grants.granted(),
             s.grants.ok()
         );
+        if let Some(plan) = &load.holds {
+            let h = &s.holds;
+            let _ = write!(
+                out,
+                ",\"workload\":\"holds\",\"maps\":{},\"confirm_pct\":{},\"keep\":{},\
+                 \"uses\":{},\"holds\":{},\"full\":{},\"confirmed\":{},\
+                 \"cancelled_holds\":{},\"cancelled_bookings\":{},\"consistency_ok\":{}",
+                plan.maps,
+                plan.confirm,
+                plan.keep,
+                h.uses,
+                h.holds,
+                h.full,
+                h.confirmed,
+                h.cancelled_holds,
+                h.cancelled_bookings,
+                s.ledger.ok()
+            );
+        }
         if let Some(hostile) = &r.hostile {
             hostile_json(&mut out, hostile);
         }
@@ -201,6 +240,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             seed: 1,
             redis_key: String::new(),
+            holds: None,
         }
     }
 

@@ -181,6 +181,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             seed: 42,
             redis_key: String::new(),
+            holds: None,
         };
         let result = run("baseline", server.local_addr(), &load, 2, true);
         server.stop();
@@ -209,6 +210,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             seed: 1,
             redis_key: String::new(),
+            holds: None,
         };
         let addr: SocketAddr = "192.0.2.1:9".parse().expect("address");
         assert!(run("x", addr, &load, 1, true).is_err());

@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 use crate::grants::Grants;
+use crate::holds::{HoldsPlan, Reply, Session};
+use crate::ledger::{Counts, Ledger};
 use crate::original_reply;
 
 /// Failed requests, by kind.
@@ -44,6 +46,10 @@ pub(crate) struct Stats {
     pub(crate) warmup: u64,
     pub(crate) errors: Errors,
     pub(crate) grants: Grants,
+    /// `--workload holds`: the measured replies by kind.
+    pub(crate) holds: Counts,
+    /// `--workload holds`: live seats and inconsistencies.
+    pub(crate) ledger: Ledger,
     /// When the last measured reply arrived.
     pub(crate) last_reply: Option<Instant>,
     scratch: Vec<u64>,
@@ -61,6 +67,8 @@ impl Stats {
             warmup: 0,
             errors: Errors::default(),
             grants: Grants::new(seats),
+            holds: Counts::default(),
+            ledger: Ledger::default(),
             last_reply: None,
             scratch: Vec::new(),
         }
@@ -110,6 +118,24 @@ impl Stats {
         }
     }
 
+    /// Records the reply to a `--workload holds` request of `session`.
+    pub(crate) fn holds_reply(
+        &mut self,
+        session: &mut Session,
+        plan: &HoldsPlan,
+        reply: &[u8],
+        sent: Instant,
+        now: Instant,
+        measured: bool,
+    ) {
+        self.timing(sent, now, measured);
+        match session.reply(reply, plan, &mut self.ledger, &mut self.holds, measured) {
+            Reply::Ok => {}
+            Reply::Server => self.errors.server += 1,
+            Reply::Bad => self.errors.bad_replies += 1,
+        }
+    }
+
     fn timing(&mut self, sent: Instant, now: Instant, measured: bool) {
         if measured {
             let ns = u64::try_from(now.duration_since(sent).as_nanos()).unwrap_or(u64::MAX);
@@ -129,6 +155,8 @@ impl Stats {
         self.warmup += other.warmup;
         self.errors.add(&other.errors);
         self.grants.merge(&other.grants);
+        self.holds.add(&other.holds);
+        self.ledger.merge(&other.ledger);
         self.last_reply = self.last_reply.max(other.last_reply);
     }
 

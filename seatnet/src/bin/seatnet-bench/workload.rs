@@ -5,11 +5,14 @@
 //! double-grant check; the newline framing only appends `\n`. For Redis a
 //! request is K `SETBIT <key> <seat> 1` commands in RESP, in one write;
 //! their replies do not name the seat, so the seats asked are queued
-//! beside the request.
+//! beside the request. The holds workload's requests come from each
+//! connection's [`Session`], with this random source.
 
 use std::collections::VecDeque;
 
 use crate::cli::Framing;
+use crate::holds::{HoldsPlan, Session};
+use crate::ledger::Ledger;
 
 /// Writes requests into connection buffers.
 pub(crate) struct Workload {
@@ -75,6 +78,20 @@ impl Workload {
         if self.framing == Framing::Newline {
             out.push(b'\n');
         }
+    }
+}
+
+impl Workload {
+    /// Appends the next request of a `--workload holds` connection, which
+    /// depends on the replies before it (see [`crate::holds`]).
+    pub(crate) fn write_holds(
+        &mut self,
+        session: &mut Session,
+        plan: &HoldsPlan,
+        ledger: &mut Ledger,
+        out: &mut Vec<u8>,
+    ) {
+        session.write_request(plan, &mut self.rng, ledger, out);
     }
 }
 

@@ -125,8 +125,11 @@ pub(crate) enum OneShot {
         /// The map's name.
         name: String,
     },
-    /// List the maps: name, spec, seats, free (`MAPS`).
+    /// List the maps: name, spec, seats, free, and in a cluster the owner
+    /// (`MAPS`).
     Maps,
+    /// List a cluster's live nodes (`NODES`).
+    Nodes,
     /// Draw a map: rows, letters, aisles, free / held / taken (`MAP`).
     Map {
         /// The map (default: --map, else "default").
@@ -159,6 +162,7 @@ impl OneShot {
             Self::Confirm { reference } => format!("CONFIRM {reference}"),
             Self::Use { name } => format!("USE {name}"),
             Self::Maps => "MAPS".to_owned(),
+            Self::Nodes => "NODES".to_owned(),
             Self::Map { name: Some(name) } => format!("MAP {name}"),
             Self::Map { name: None } => "MAP".to_owned(),
             Self::Avail => "AVAIL".to_owned(),

@@ -16,7 +16,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser};
 use config_file::ConfigFile;
 use seatlog::SyncPolicy;
-use seatnet::{Config, DataOptions, MapDef, Server, ShutdownHandle};
+use seatnet::{ClusterConfig, Config, DataOptions, MapDef, Server, ShutdownHandle};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use tracing_subscriber::EnvFilter;
@@ -153,6 +153,27 @@ struct Args {
     /// authenticates them: keep ADDR on loopback. Off by default.
     #[arg(long, value_name = "ADDR")]
     admin_listen: Option<String>,
+
+    /// Join a cluster through these etcd members (HOST:PORT, comma-separated;
+    /// docs/cluster.md): the maps are spread over the live nodes, and a
+    /// request for a map another node serves is answered "ERR moved
+    /// HOST:PORT". Needs --node and --advertise. Off by default.
+    #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',', requires_all = ["node", "advertise"])]
+    etcd: Vec<String>,
+
+    /// With --etcd: this node's name, unique in the cluster.
+    #[arg(long, value_name = "NAME", requires = "etcd")]
+    node: Option<String>,
+
+    /// With --etcd: the HOST:PORT clients reach this node at (what other
+    /// nodes answer in "ERR moved").
+    #[arg(long, value_name = "HOST:PORT", requires = "etcd")]
+    advertise: Option<String>,
+
+    /// With --etcd: seconds after this node stops renewing its lease (dies,
+    /// freezes, is cut off from etcd) before others may take its maps.
+    #[arg(long, value_name = "SECS", default_value_t = 5, requires = "etcd")]
+    lease_ttl: u64,
 
     /// Check the data directory DIR without changing it, print what it
     /// holds (snapshots, segments, records, torn tail, corruption; seats
@@ -310,10 +331,22 @@ fn run(args: Args) -> Result<(), String> {
             ..DataOptions::default()
         },
         admin_listen: args.admin_listen,
+        cluster: match (args.etcd.is_empty(), args.node, args.advertise) {
+            (true, _, _) => None,
+            (false, Some(node), Some(advertise)) => Some(ClusterConfig {
+                endpoints: args.etcd,
+                node,
+                advertise,
+                lease_ttl: Duration::from_secs(args.lease_ttl),
+            }),
+            _ => return Err("--etcd needs --node and --advertise".into()),
+        },
     };
     let server = Server::bind(config.clone()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::Other {
             e.to_string()
+        } else if e.kind() == std::io::ErrorKind::InvalidInput {
+            format!("invalid setting: {e}")
         } else {
             format!("cannot listen on {}:{}: {e}", config.host, config.port)
         }
@@ -330,6 +363,13 @@ fn run(args: Args) -> Result<(), String> {
     };
     if let Some(admin) = server.admin_addr() {
         storage.push_str(&format!(", operator commands on {admin}"));
+    }
+    if let Some(cluster) = &config.cluster {
+        storage.push_str(&format!(
+            ", cluster node {} through etcd {}",
+            cluster.node,
+            cluster.endpoints.join(",")
+        ));
     }
     let catalog = server.catalog();
     let maps = match catalog.len() {
