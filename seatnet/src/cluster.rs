@@ -156,6 +156,17 @@ impl Routing {
             Some(Ok(CatalogCommand::Use(name) | CatalogCommand::View(Some(name)))) => name,
             // A malformed `USE`/`MAPS`: the catalog explains.
             Some(Err(_)) => return Route::Here,
+            // The cluster's maps are the ones every node starts with (its
+            // ownership in etcd knows no others): not added or removed at
+            // run time on one node.
+            Some(Ok(
+                command @ (CatalogCommand::AddMap { .. } | CatalogCommand::RemoveMap { .. }),
+            )) => {
+                let verb = command.operator_verb().unwrap_or("");
+                return Route::Reply(format!(
+                    "ERR not-in-cluster: {verb} is not available in cluster mode; every node serves the maps it started with"
+                ));
+            }
             Some(Ok(CatalogCommand::View(None))) | None => current,
         };
         match self.node.owner_of(map) {

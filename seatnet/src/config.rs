@@ -73,7 +73,8 @@ pub struct Config {
     pub data: DataOptions,
     /// A second listening address, `host:port` (`--admin-listen`): only
     /// connections accepted there may run operator commands (`SNAPSHOT`,
-    /// `BACKUP`). `None` (the default): no connection may.
+    /// `BACKUP`, `ADDMAP`, `REMOVEMAP`). `None` (the default): no
+    /// connection may.
     pub admin_listen: Option<String>,
     /// Join a cluster (`--etcd`, `--node`, `--advertise`, `--lease-ttl`;
     /// `docs/cluster.md`); `None` (the default): a server on its own.

@@ -42,7 +42,7 @@
 //!   `--snapshot-every`); [`Config::data_dir`] makes [`Server`] use one;
 //! - [`check_data`]: what a data directory holds (`--check-data`);
 //! - [`Access`]: whether a connection may run operator commands
-//!   (`SNAPSHOT`, `BACKUP`; [`Config::admin_listen`]);
+//!   (`SNAPSHOT`, `BACKUP`, `ADDMAP`, `REMOVEMAP`; [`Config::admin_listen`]);
 //! - [`Commit`] and [`Unsettled`]: a reply that changed seats waits until
 //!   its change is durable; [`durable::fail_stop`] when the journal fails.
 //!

@@ -2,13 +2,16 @@
 //! choose among them (`USE`, `MAPS`).
 //!
 //! - `defs`: [`MapDef`] (`NAME=SPEC`), map names, the `default` rules;
-//! - `open`: a data directory holding many maps, replayed at start.
+//! - `open`: a data directory holding many maps, replayed at start;
+//! - `admin`: the operator's `ADDMAP` and `REMOVEMAP`.
 //!
 //! Maps are independent: each [`Inventory`] has its own seats, tables and
 //! locks, and a connection holds the one it `USE`s, so a request never
-//! touches the catalog's table. The table is read only by `USE`, `MAPS`
-//! and the hold expiry.
+//! touches the catalog's table. The table is read only by `USE`, `MAP`,
+//! `MAPS` and the hold expiry, and written only by `ADDMAP` and
+//! `REMOVEMAP` (`docs/design.md`, "Adding and removing maps").
 
+mod admin;
 mod defs;
 mod open;
 
@@ -19,12 +22,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::RwLock;
+use std::sync::atomic::AtomicUsize;
+
+use parking_lot::{Mutex, RwLock};
 use seatlog::{Storage, Ticket};
 
 pub use defs::{MAX_MAP_NAME, MapDef, check_name, resolve_maps};
 
-use crate::durable::{Commit, DataError, DataOptions, Durable, Opened};
+use crate::durable::{Commit, DataError, DataOptions, Durable, IdTable, Opened};
 use crate::inventory::{
     Access, Answered, Clock, HoldTimer, Inventory, MapState, Scratch, SystemClock,
 };
@@ -50,12 +55,22 @@ use crate::stats::Counters;
 pub struct Catalog {
     /// Maps by name (sorted, for `MAPS`).
     by_name: RwLock<BTreeMap<Box<str>, Inventory>>,
-    /// Maps by id (ids are dense from 0; `default` is 0).
-    by_id: RwLock<Vec<Inventory>>,
+    /// Maps by id (`default` is 0), and the id the next new map gets
+    /// (ids are never used again).
+    by_id: RwLock<IdTable<Inventory>>,
     default: Inventory,
     durable: Option<Arc<Durable>>,
     /// The hold settings and the one deadline queue of every map.
     timer: Arc<HoldTimer>,
+    /// Held by `ADDMAP` and `REMOVEMAP` from their check to their change,
+    /// so two of them never decide on the same name or id at once.
+    admin: Mutex<()>,
+    /// The per-request seat cap, for maps added later.
+    max_seats: u64,
+    /// The counts of remembered request ids and expired hold references
+    /// every map shares (bounds on memory, `durable/ids.rs`, `holds.rs`).
+    ids_total: Arc<AtomicUsize>,
+    expired_total: Arc<AtomicUsize>,
 }
 
 /// Most maps one `MAPS` reply lists; `MAPS AFTER <name>` goes on.
@@ -70,20 +85,17 @@ impl Catalog {
     /// A message if the first map is not `default`, a name repeats, or a
     /// map is too large for memory.
     pub fn new(defs: &[MapDef], max_seats_per_request: u64) -> Result<Catalog, String> {
-        let maps = defs
-            .iter()
-            .enumerate()
-            .map(|(id, def)| {
-                let map = seatcore::SeatMap::new(def.spec().seats())
-                    .map_err(|e| format!("map '{}': {e}", def.name()))?;
-                Ok(MapState::new(
-                    id as u32,
-                    def.name(),
-                    def.spec().clone(),
-                    map,
-                ))
-            })
-            .collect::<Result<Vec<_>, String>>()?;
+        let mut maps = IdTable::default();
+        for def in defs {
+            let map = seatcore::SeatMap::new(def.spec().seats())
+                .map_err(|e| format!("map '{}': {e}", def.name()))?;
+            maps.add(MapState::new(
+                maps.next_id,
+                def.name(),
+                def.spec().clone(),
+                map,
+            ))?;
+        }
         Catalog::assemble(maps, None, max_seats_per_request)
     }
 
@@ -125,14 +137,17 @@ impl Catalog {
         open::open(defs, storage, options)
     }
 
-    /// A catalog of `maps` (in id order, `default` first).
+    /// A catalog of `maps` (`default` is id 0).
     fn assemble(
-        maps: Vec<MapState>,
+        maps: IdTable<MapState>,
         durable: Option<Arc<Durable>>,
         max_seats_per_request: u64,
     ) -> Result<Catalog, String> {
         let mut by_name = BTreeMap::new();
-        let mut by_id = Vec::with_capacity(maps.len());
+        let mut by_id = IdTable {
+            next_id: maps.next_id,
+            ..IdTable::default()
+        };
         let timer = Arc::new(HoldTimer::new(
             Arc::new(SystemClock),
             crate::Config::DEFAULT_HOLD_TTL,
@@ -140,9 +155,9 @@ impl Catalog {
         ));
         // One count of remembered request ids for every map (see
         // `durable/ids.rs`).
-        let ids_total = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let expired_total = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        for mut state in maps {
+        let ids_total = Arc::new(AtomicUsize::new(0));
+        let expired_total = Arc::new(AtomicUsize::new(0));
+        for (id, mut state) in maps.by_id {
             state.ids.get_mut().share_total(&ids_total);
             state.holds.share_expired_total(&expired_total);
             let mut inventory = Inventory::from_state(state, durable.clone(), Arc::clone(&timer));
@@ -153,14 +168,21 @@ impl Catalog {
             {
                 return Err(format!("map '{}' is defined twice", inventory.name()));
             }
-            by_id.push(inventory);
+            by_id.by_id.insert(id, inventory);
         }
-        let default = match by_id.first() {
+        let default = match by_id.by_id.get(&0) {
             Some(d) if d.name() == crate::inventory::DEFAULT_MAP => d.clone(),
             _ => return Err("the first map must be 'default'".into()),
         };
         if let Some(d) = &durable {
-            *d.maps.write() = by_id.iter().map(|i| Arc::clone(i.state())).collect();
+            *d.maps.write() = IdTable {
+                next_id: by_id.next_id,
+                by_id: by_id
+                    .by_id
+                    .iter()
+                    .map(|(&id, i)| (id, Arc::clone(i.state())))
+                    .collect(),
+            };
         }
         let catalog = Catalog {
             by_name: RwLock::new(by_name),
@@ -168,6 +190,10 @@ impl Catalog {
             default,
             durable,
             timer,
+            admin: Mutex::new(()),
+            max_seats: max_seats_per_request.max(1),
+            ids_total,
+            expired_total,
         };
         catalog.schedule_all();
         Ok(catalog)
@@ -181,7 +207,7 @@ impl Catalog {
     pub fn configure_holds(&mut self, ttl: Duration, max: Duration, clock: Arc<dyn Clock>) {
         self.timer = Arc::new(HoldTimer::new(clock, ttl, max));
         let timer = Arc::clone(&self.timer);
-        for map in self.by_id.write().iter_mut() {
+        for map in self.by_id.write().by_id.values_mut() {
             map.set_timer(&timer);
         }
         for map in self.by_name.write().values_mut() {
@@ -194,7 +220,7 @@ impl Catalog {
     /// Queues the deadline of every open hold (after a replay, or a new
     /// timer).
     fn schedule_all(&self) {
-        for map in self.by_id.read().iter() {
+        for map in self.by_id.read().by_id.values() {
             let state = map.state();
             for (reference, hold) in &state.holds.lock().open {
                 self.timer
@@ -275,8 +301,9 @@ impl Catalog {
 
     /// Sets the per-request seat cap of every map.
     pub(crate) fn set_max_seats_per_request(&mut self, max: u64) {
+        self.max_seats = max.max(1);
         let mut by_id = self.by_id.write();
-        for map in by_id.iter_mut() {
+        for map in by_id.by_id.values_mut() {
             map.set_max_seats_per_request(max);
         }
         self.default.set_max_seats_per_request(max);
@@ -298,16 +325,16 @@ impl Catalog {
         self.by_name.read().get(name).cloned()
     }
 
-    /// The map with journal id `id`.
+    /// The map with journal id `id` (`None` if it was removed).
     #[must_use]
     pub(crate) fn by_id(&self, id: u32) -> Option<Inventory> {
-        self.by_id.read().get(id as usize).cloned()
+        self.by_id.read().by_id.get(&id).cloned()
     }
 
-    /// How many maps there are.
+    /// How many maps there are (removed ones not counted).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.by_id.read().len()
+        self.by_name.read().len()
     }
 
     /// Whether there are no maps (never: `default` is always there).
@@ -316,10 +343,10 @@ impl Catalog {
         self.len() == 0
     }
 
-    /// Every map, in id order.
+    /// Every map, in id order (removed ones left out).
     #[must_use]
     pub fn maps(&self) -> Vec<Inventory> {
-        self.by_id.read().clone()
+        self.by_id.read().by_id.values().cloned().collect()
     }
 
     /// Whether changes are journaled.
@@ -386,6 +413,11 @@ impl Catalog {
         };
         match command {
             Err(e) => say(out, Reply::BadRequest(&e)),
+            Ok(command) if command.operator_verb().is_some() && access != Access::Operator => {
+                say(out, Reply::Forbidden(command.operator_verb().unwrap_or("")))
+            }
+            Ok(CatalogCommand::AddMap { name, spec }) => self.add_map(name, spec, out),
+            Ok(CatalogCommand::RemoveMap { name, force }) => self.remove_map(name, force, out),
             Ok(CatalogCommand::Use(name)) => match self.get(name) {
                 Some(map) => {
                     let line = map_line(&map);
@@ -397,6 +429,9 @@ impl Catalog {
             },
             Ok(CatalogCommand::View(name)) => {
                 let map = match name {
+                    None if map.is_removed() => {
+                        return say(out, Reply::MapGone(map.name()));
+                    }
                     None => Some(map.clone()),
                     Some(name) => self.get(name),
                 };

@@ -19,7 +19,7 @@ use super::{Catalog, MapDef};
 use crate::BookingRef;
 use crate::durable::record::{Change, ChangeRecord};
 use crate::durable::state::{self, MapStateData};
-use crate::durable::{DataError, DataOptions, Durable, Opened};
+use crate::durable::{DataError, DataOptions, Durable, IdTable, Opened};
 use crate::inventory::{DEFAULT_MAP, Hold, MapState, now_ms};
 
 /// What `META` says for a default map of `spec`.
@@ -75,13 +75,13 @@ pub(super) fn open(
     // maps' definitions are appended together and waited for once (one
     // sync for ten thousand new maps, not ten thousand).
     let mut last_ticket = None;
-    let mut by_name: std::collections::HashMap<Box<str>, usize> = maps
+    let mut by_name: std::collections::HashMap<Box<str>, u32> = maps
+        .by_id
         .iter()
-        .enumerate()
-        .map(|(i, m)| (m.name.clone(), i))
+        .map(|(&id, m)| (m.name.clone(), id))
         .collect();
     for def in defs {
-        match by_name.get(def.name()).map(|&i| &maps[i]) {
+        match by_name.get(def.name()).and_then(|id| maps.by_id.get(id)) {
             Some(m) if &m.spec == def.spec() => {}
             Some(m) => {
                 return Err(DataError(format!(
@@ -90,7 +90,7 @@ pub(super) fn open(
                 )));
             }
             None => {
-                let id = maps.len() as u32;
+                let id = maps.next_id;
                 let spec = def.spec().to_string();
                 let ticket = journal
                     .append(id, now_ms(), |_| {
@@ -104,8 +104,9 @@ pub(super) fn open(
                 last_ticket = Some(ticket);
                 let map = SeatMap::new(def.spec().seats())
                     .map_err(|e| DataError(format!("map '{}': {e}", def.name())))?;
-                by_name.insert(def.name().into(), maps.len());
-                maps.push(MapState::new(id, def.name(), def.spec().clone(), map));
+                by_name.insert(def.name().into(), id);
+                maps.add(MapState::new(id, def.name(), def.spec().clone(), map))
+                    .map_err(DataError)?;
             }
         }
     }
@@ -118,7 +119,7 @@ pub(super) fn open(
         journal,
         snapshot_every: options.snapshot_every,
         last_snapshot: Mutex::new(opened.snapshot_seq.unwrap_or(0)),
-        maps: RwLock::new(Vec::new()),
+        maps: RwLock::new(IdTable::default()),
     });
     let catalog = Catalog::assemble(
         maps,
@@ -131,12 +132,17 @@ pub(super) fn open(
 
 /// Every map's state from `recovered` (the newest snapshot, then every
 /// later record) of the data directory `dir`, whose default map is
-/// `default_spec`. Used by start-up and by `--check-data` alike.
+/// `default_spec`, by map id. Used by start-up and by `--check-data`
+/// alike.
+///
+/// A record naming a removed map is skipped: ids are never used again, so
+/// it can only be a change that raced the removal (see `catalog/admin.rs`),
+/// to a map no one serves.
 pub(crate) fn rebuild(
     default_spec: &MapSpec,
     recovered: &Recovered,
     dir: &str,
-) -> Result<(Vec<MapState>, Opened), DataError> {
+) -> Result<(IdTable<MapState>, Opened), DataError> {
     let mut opened = Opened {
         warnings: recovered.warnings.clone(),
         ..Opened::default()
@@ -159,24 +165,34 @@ pub(crate) fn rebuild(
                 ))
             })?;
             opened.snapshot_seq = Some(snapshot.seq);
-            let mut maps = Vec::with_capacity(decoded.len());
-            for (i, data) in decoded.into_iter().enumerate() {
-                if data.id as usize != i {
-                    return Err(DataError(format!(
-                        "data directory {dir}: snapshot at seq {} lists map id {} where {i} belongs",
-                        snapshot.seq, data.id
-                    )));
-                }
-                maps.push(restore(data, default_spec)?);
+            // Ascending ids below next_id (decode checked): the gaps are
+            // removed maps.
+            let mut maps = IdTable {
+                next_id: decoded.next_id,
+                ..IdTable::default()
+            };
+            for data in decoded.maps {
+                maps.by_id.insert(data.id, restore(data, default_spec)?);
+            }
+            if maps.by_id.get(&0).is_none_or(|m| &*m.name != DEFAULT_MAP) {
+                return Err(DataError(format!(
+                    "data directory {dir}: snapshot at seq {} has no map '{DEFAULT_MAP}' as id 0",
+                    snapshot.seq
+                )));
             }
             maps
         }
-        None => vec![MapState::new(
-            0,
-            DEFAULT_MAP,
-            default_spec.clone(),
-            SeatMap::new(default_spec.seats()).map_err(|e| DataError(e.to_string()))?,
-        )],
+        None => {
+            let mut maps = IdTable::default();
+            maps.add(MapState::new(
+                0,
+                DEFAULT_MAP,
+                default_spec.clone(),
+                SeatMap::new(default_spec.seats()).map_err(|e| DataError(e.to_string()))?,
+            ))
+            .map_err(DataError)?;
+            maps
+        }
     };
     for record in &recovered.records {
         let at = |e: String| {
@@ -185,25 +201,40 @@ pub(crate) fn rebuild(
                 record.seq
             ))
         };
-        let capacity = maps
-            .get(record.map as usize)
-            .map_or(0, |m| m.map.capacity());
+        if maps.is_removed(record.map) {
+            // A removed map: skipped (see above).
+            continue;
+        }
+        let capacity = maps.by_id.get(&record.map).map_or(0, |m| m.map.capacity());
         let change = ChangeRecord::decode(&record.payload, capacity).map_err(at)?;
+        if change.removed {
+            if record.map == 0 {
+                return Err(at(format!("removes the map '{DEFAULT_MAP}'")));
+            }
+            if maps.by_id.remove(&record.map).is_none() {
+                return Err(at(format!(
+                    "removes map id {}, which is not defined",
+                    record.map
+                )));
+            }
+            continue;
+        }
         if let Some((name, spec)) = &change.define {
-            if record.map as usize != maps.len() {
+            if record.map != maps.next_id {
                 return Err(at(format!(
                     "defines map '{name}' as id {}, but the next id is {}",
-                    record.map,
-                    maps.len()
+                    record.map, maps.next_id
                 )));
             }
             let spec = parse_spec(spec).map_err(at)?;
             let map = SeatMap::new(spec.seats()).map_err(|e| at(e.to_string()))?;
-            maps.push(MapState::new(record.map, name, spec, map));
+            maps.add(MapState::new(record.map, name, spec, map))
+                .map_err(at)?;
             continue;
         }
         let state = maps
-            .get_mut(record.map as usize)
+            .by_id
+            .get_mut(&record.map)
             .ok_or_else(|| at(format!("names map id {}, which is not defined", record.map)))?;
         replay(state, record.seq, record.time_ms, change);
     }
@@ -352,6 +383,87 @@ mod tests {
             Commit::Failed(f) => panic!("{f}"),
         }
         String::from_utf8(out).unwrap()
+    }
+
+    /// Answers `line` as an operator on the catalog, waiting like a reply.
+    fn operate(catalog: &Catalog, current: &mut Option<Inventory>, line: &str) -> String {
+        let mut out = Vec::new();
+        let answered = catalog.respond_as(
+            crate::Access::Operator,
+            current,
+            line.as_bytes(),
+            &mut Scratch::default(),
+            &Counters::default(),
+            &mut out,
+        );
+        match answered.commit {
+            Commit::Pending(t) => catalog.wait_durable(t).unwrap(),
+            Commit::None => {}
+            Commit::Failed(f) => panic!("{f}"),
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn added_and_removed_maps_replay_from_records_and_from_a_snapshot() {
+        let storage = FaultyStorage::new();
+        let clock = Arc::new(ManualClock::new(1_795_000_000_000));
+        let catalog = open(&storage, &["KEEP=10"], &clock);
+        let mut on = None;
+        assert_eq!(
+            operate(&catalog, &mut on, "ADDMAP GONE 2x2-2"),
+            "OK added GONE spec=2x2-2 seats=8 free=8"
+        );
+        operate(&catalog, &mut on, "USE GONE");
+        assert!(operate(&catalog, &mut on, "BOOK 1A").starts_with("OK "));
+        assert_eq!(
+            operate(&catalog, &mut on, "REMOVEMAP GONE FORCE"),
+            "OK removed GONE bookings=1 holds=0"
+        );
+        assert!(operate(&catalog, &mut on, "ANY 1").starts_with("ERR removed: map GONE "));
+        // The name again: a fresh map, under a new id.
+        assert_eq!(
+            operate(&catalog, &mut on, "ADDMAP GONE 4"),
+            "OK added GONE spec=4 seats=4 free=4"
+        );
+        operate(&catalog, &mut on, "USE GONE");
+        assert!(operate(&catalog, &mut on, "BOOK 2").starts_with("OK "));
+        let ids: Vec<u32> = catalog.maps().iter().map(|m| m.state().id).collect();
+        assert_eq!(ids, [0, 1, 3], "id 2 (the first GONE) is never used again");
+        let listed = operate(&catalog, &mut on, "MAPS");
+        assert_eq!(
+            listed,
+            "OK maps=3 GONE:4:4:3 KEEP:10:10:10 default:100:100:100"
+        );
+        drop(on);
+        // No snapshot was written: the restart replays every record.
+        let rebooted = storage.power_loss(None);
+        drop(catalog);
+        let catalog = open(&rebooted, &["KEEP=10"], &clock);
+        let mut on = None;
+        assert_eq!(operate(&catalog, &mut on, "MAPS"), listed);
+        let ids: Vec<u32> = catalog.maps().iter().map(|m| m.state().id).collect();
+        assert_eq!(ids, [0, 1, 3]);
+        // A snapshot skips id 2 and keeps the next id; a map added after
+        // it gets id 4, not 2 or 3.
+        catalog.snapshot().unwrap();
+        assert!(operate(&catalog, &mut on, "ADDMAP NEW 3").starts_with("OK added NEW "));
+        let rebooted = rebooted.power_loss(None);
+        drop(catalog);
+        let catalog = open(&rebooted, &["KEEP=10"], &clock);
+        let ids: Vec<u32> = catalog.maps().iter().map(|m| m.state().id).collect();
+        assert_eq!(ids, [0, 1, 3, 4]);
+        assert_eq!(
+            operate(&catalog, &mut None, "MAPS"),
+            "OK maps=4 GONE:4:4:3 KEEP:10:10:10 NEW:3:3:3 default:100:100:100"
+        );
+        // And removed again after that snapshot: gone after a restart.
+        assert!(operate(&catalog, &mut None, "REMOVEMAP NEW").starts_with("OK removed NEW "));
+        let rebooted = rebooted.power_loss(None);
+        drop(catalog);
+        let catalog = open(&rebooted, &["KEEP=10"], &clock);
+        assert!(catalog.get("NEW").is_none());
+        assert_eq!(catalog.len(), 3);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub(crate) mod state;
 
 mod snapshot;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -96,9 +97,47 @@ pub(crate) struct Durable {
     pub(crate) snapshot_every: u64,
     /// The seq of the last snapshot written; held while one is written.
     pub(crate) last_snapshot: Mutex<u64>,
-    /// Every map, indexed by map id (ids are dense from 0). Read by
-    /// snapshots and replay only, never on the request path.
-    pub(crate) maps: RwLock<Vec<Arc<MapState>>>,
+    /// Every map by id. Read by snapshots, changed by `ADDMAP` and
+    /// `REMOVEMAP` while they hold `last_snapshot` (so a snapshot never
+    /// misses a map defined before its seq, nor holds one removed before
+    /// it); never on the request path.
+    pub(crate) maps: RwLock<IdTable<Arc<MapState>>>,
+}
+
+/// Maps by journal id, and the id the next new map gets. Ids are never
+/// used again: one below `next_id` that is missing was removed. Sparse, so
+/// maps added and removed over years cost nothing once gone.
+#[derive(Debug)]
+pub(crate) struct IdTable<T> {
+    pub(crate) next_id: u32,
+    pub(crate) by_id: BTreeMap<u32, T>,
+}
+
+impl<T> Default for IdTable<T> {
+    fn default() -> Self {
+        IdTable {
+            next_id: 0,
+            by_id: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T> IdTable<T> {
+    /// Adds `value` under `next_id` (which the caller gave it), or says
+    /// that no id is left.
+    pub(crate) fn add(&mut self, value: T) -> Result<u32, String> {
+        let id = self.next_id;
+        self.next_id = id
+            .checked_add(1)
+            .ok_or_else(|| "no map ids are left".to_string())?;
+        self.by_id.insert(id, value);
+        Ok(id)
+    }
+
+    /// Whether `id` was used by a map since removed.
+    pub(crate) fn is_removed(&self, id: u32) -> bool {
+        id < self.next_id && !self.by_id.contains_key(&id)
+    }
 }
 
 /// Whether a reply must wait before it is sent.

@@ -5,8 +5,13 @@ use std::ops::Range;
 
 use super::codec::{Reader, put_runs, put_varint};
 
-/// The record format this build writes (and the only one it reads).
+/// The format of a change record (the first byte of its payload).
 pub(crate) const RECORD_VERSION: u8 = 1;
+/// The first byte of a map's removal record (`REMOVEMAP`), whose payload
+/// is this byte alone (the record's map id names the map). Builds before
+/// it refuse it as an unknown version, as they must: they cannot forget
+/// a map.
+pub(crate) const MAP_REMOVED: u8 = 2;
 
 const HAS_GRANT_REF: u8 = 1;
 const HAS_RELEASE: u8 = 2;
@@ -44,6 +49,8 @@ pub(crate) struct Change<'a> {
     pub(crate) extend: Option<(u128, u64)>,
     /// The release is an expiry.
     pub(crate) expired: bool,
+    /// The map is removed (a removal record: nothing else is written).
+    pub(crate) removed: bool,
 }
 
 /// A hold's reference and times, as journaled.
@@ -57,6 +64,9 @@ pub(crate) struct HoldTimes {
 impl Change<'_> {
     /// The payload.
     pub(crate) fn encode(&self) -> Vec<u8> {
+        if self.removed {
+            return vec![MAP_REMOVED];
+        }
         let mut out = Vec::with_capacity(64);
         let mut flags = 0;
         if self.booking.is_some() {
@@ -132,6 +142,7 @@ pub(crate) struct ChangeRecord {
     pub(crate) confirm: Option<u128>,
     pub(crate) extend: Option<(u128, u64)>,
     pub(crate) expired: bool,
+    pub(crate) removed: bool,
 }
 
 impl ChangeRecord {
@@ -140,9 +151,15 @@ impl ChangeRecord {
     pub(crate) fn decode(bytes: &[u8], capacity: u64) -> Result<ChangeRecord, String> {
         let mut r = Reader::new(bytes);
         let version = r.u8()?;
+        if version == MAP_REMOVED && r.is_done() {
+            return Ok(ChangeRecord {
+                removed: true,
+                ..ChangeRecord::default()
+            });
+        }
         if version != RECORD_VERSION {
             return Err(format!(
-                "record format version {version}, this build reads {RECORD_VERSION}"
+                "record format version {version}, this build reads {RECORD_VERSION} and {MAP_REMOVED} (a map's removal)"
             ));
         }
         // Every bit of the flags has a meaning (earlier builds refuse the
@@ -212,6 +229,7 @@ impl ChangeRecord {
             confirm,
             extend,
             expired: flags & RELEASE_EXPIRED != 0,
+            removed: false,
         })
     }
 }
@@ -282,6 +300,7 @@ mod tests {
                 (back.hold, back.confirm, back.extend, back.expired),
                 (change.hold, change.confirm, change.extend, change.expired)
             );
+            assert!(!back.removed);
             // Every truncation is an error, never a panic.
             for cut in 0..bytes.len() {
                 assert!(ChangeRecord::decode(&bytes[..cut], 100).is_err(), "{cut}");
@@ -290,13 +309,27 @@ mod tests {
     }
 
     #[test]
+    fn a_removal_is_one_byte_and_nothing_after_it() {
+        let runs = [1..2, 4..5];
+        let bytes = Change {
+            removed: true,
+            granted: &runs,
+            ..Change::default()
+        }
+        .encode();
+        assert_eq!(bytes, [MAP_REMOVED]);
+        assert!(ChangeRecord::decode(&bytes, 0).unwrap().removed);
+        assert!(ChangeRecord::decode(&[MAP_REMOVED, 0], 10).is_err());
+    }
+
+    #[test]
     fn other_versions_and_flags_are_refused() {
         let mut bytes = Change::default().encode();
-        bytes[0] = 2;
+        bytes[0] = 3;
         assert!(
             ChangeRecord::decode(&bytes, 10)
                 .unwrap_err()
-                .contains("version 2")
+                .contains("version 3")
         );
         bytes[0] = RECORD_VERSION;
         bytes[1] = HAS_GRANT_REF;

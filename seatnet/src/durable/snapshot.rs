@@ -33,7 +33,11 @@ impl Durable {
 
     /// Unless `force`, not if one was written at the last seq already.
     fn snapshot_locked(&self, last: &mut u64, force: bool) -> Result<Option<u64>, DataError> {
-        let maps = self.maps.read().clone();
+        let (next_id, maps) = {
+            let registry = self.maps.read();
+            let live: Vec<_> = registry.by_id.values().cloned().collect();
+            (registry.next_id, live)
+        };
         let (seq, captured) = {
             // No grant on any map is between its RMW and its append
             // meanwhile, so every grant a map shows has a record <= seq;
@@ -69,7 +73,7 @@ impl Durable {
                 ids,
             })
             .collect();
-        let bytes = state::encode(&parts);
+        let bytes = state::encode(next_id, &parts);
         drop(parts);
         drop(ids);
         // The state may also hold cancels (and ids) of records after seq;

@@ -2,8 +2,11 @@
 //! table, holds, expired hold references and id table (format in
 //! `docs/design.md`, "seatnet's journal records").
 //!
-//! Version 2 holds many maps; version 1 (one map, written before maps had
-//! names) is still read, as the map `default`.
+//! Version 3 holds many maps and the next map id (ids of removed maps are
+//! never used again, so a snapshot's ids may have gaps); version 2 (many
+//! maps, dense ids, the next id their count) and version 1 (one map,
+//! written before maps had names, read as the map `default`) are still
+//! read.
 
 use std::ops::Range;
 
@@ -13,7 +16,9 @@ use super::codec::{Reader, put_runs, put_varint};
 use super::ids::{Ids, Remembered};
 
 /// The snapshot format this build writes.
-pub(crate) const STATE_VERSION: u8 = 2;
+pub(crate) const STATE_VERSION: u8 = 3;
+/// Many maps with dense ids, of earlier builds, still read.
+const STATE_VERSION_DENSE: u8 = 2;
 /// The one-map format of earlier builds, still read.
 const STATE_VERSION_ONE_MAP: u8 = 1;
 
@@ -57,10 +62,20 @@ pub(crate) struct MapStateData {
     pub(crate) ids: Vec<(String, Remembered)>,
 }
 
-/// Encodes a snapshot of `maps`.
-pub(crate) fn encode(maps: &[MapParts<'_>]) -> Vec<u8> {
+/// A decoded snapshot: the id the next new map gets, and every map
+/// (ascending ids, each below `next_id`; the missing ones were removed).
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    pub(crate) next_id: u32,
+    pub(crate) maps: Vec<MapStateData>,
+}
+
+/// Encodes a snapshot of `maps` (ascending ids), whose next new map gets
+/// `next_id`.
+pub(crate) fn encode(next_id: u32, maps: &[MapParts<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     out.push(STATE_VERSION);
+    out.extend_from_slice(&next_id.to_le_bytes());
     put_varint(&mut out, maps.len() as u64);
     for m in maps {
         out.extend_from_slice(&m.id.to_le_bytes());
@@ -88,9 +103,13 @@ pub(crate) fn encode(maps: &[MapParts<'_>]) -> Vec<u8> {
 pub(crate) fn decode(
     bytes: &[u8],
     capacity_of: impl Fn(Option<&str>) -> Result<u64, String>,
-) -> Result<Vec<MapStateData>, String> {
+) -> Result<Decoded, String> {
     let mut r = Reader::new(bytes);
     let version = r.u8()?;
+    let mut next_id = None;
+    if version == STATE_VERSION {
+        next_id = Some(u32::from_le_bytes(r.take(4)?.try_into().expect("4 bytes")));
+    }
     let maps = match version {
         STATE_VERSION_ONE_MAP => {
             let capacity = capacity_of(None)?;
@@ -106,7 +125,7 @@ pub(crate) fn decode(
                 ids,
             }]
         }
-        STATE_VERSION => {
+        STATE_VERSION | STATE_VERSION_DENSE => {
             let n = r.count(8)?;
             let mut maps = Vec::with_capacity(n);
             for _ in 0..n {
@@ -145,14 +164,26 @@ pub(crate) fn decode(
         }
         v => {
             return Err(format!(
-                "snapshot format version {v}, this build reads {STATE_VERSION_ONE_MAP} and {STATE_VERSION}"
+                "snapshot format version {v}, this build reads {STATE_VERSION_ONE_MAP} to {STATE_VERSION}"
             ));
         }
     };
     if !r.is_done() {
         return Err("bytes after the snapshot's fields".to_string());
     }
-    Ok(maps)
+    // Before version 3 ids were dense: the next id is the count.
+    let next_id = next_id.unwrap_or(maps.len() as u32);
+    let mut below = 0u64;
+    for m in &maps {
+        if u64::from(m.id) < below || m.id >= next_id {
+            return Err(format!(
+                "map id {} out of order or not below the next id {next_id}",
+                m.id
+            ));
+        }
+        below = u64::from(m.id) + 1;
+    }
+    Ok(Decoded { next_id, maps })
 }
 
 /// A short text (a map name or spec): a length byte, then UTF-8.
@@ -295,8 +326,10 @@ mod tests {
                 ids: &none,
             },
         ];
-        let bytes = encode(&maps);
-        let state = decode(&bytes, capacity).unwrap();
+        let bytes = encode(5, &maps);
+        let decoded = decode(&bytes, capacity).unwrap();
+        assert_eq!(decoded.next_id, 5, "ids 1, 2 and 4 were removed");
+        let state = decoded.maps;
         assert_eq!(state.len(), 2);
         assert_eq!(state[0].map.words(), map.snapshot().words());
         assert_eq!(state[0].bookings, bookings);
@@ -309,6 +342,10 @@ mod tests {
         assert_eq!(state[1].holds, maps[1].holds);
         let wrong = |_: Option<&str>| Ok(131);
         assert!(decode(&bytes, wrong).is_err());
+        assert!(
+            decode(&encode(3, &maps), capacity).is_err(),
+            "id 3 is not below the next id 3"
+        );
         for cut in 0..bytes.len() {
             assert!(decode(&bytes[..cut], capacity).is_err(), "{cut}");
         }
@@ -325,7 +362,9 @@ mod tests {
             &[(1, std::iter::once(7..8).collect())],
             &Ids::default(),
         );
-        let state = decode(&bytes, capacity).unwrap();
+        let decoded = decode(&bytes, capacity).unwrap();
+        assert_eq!(decoded.next_id, 1);
+        let state = decoded.maps;
         assert_eq!(state.len(), 1);
         assert_eq!((state[0].id, state[0].name.as_str()), (0, "default"));
         assert_eq!(state[0].spec, None);

@@ -74,7 +74,8 @@ pub fn check_data(dir: impl AsRef<Path>) -> DataCheck {
                     rebuild(&spec, recovered, &journal.dir).map_err(|e| e.to_string())?;
                 Ok(Some(DataContents {
                     maps: maps
-                        .iter()
+                        .by_id
+                        .values()
                         .map(|m| MapContents {
                             name: m.name.to_string(),
                             spec: m.spec.to_string(),

@@ -253,6 +253,14 @@ impl Inventory {
         // Held until the record is appended or the grant undone (see
         // `Durable::grants`).
         let _grants = self.durable.as_ref().map(|_| self.state.grants.read());
+        // Checked again under the grants lock, which `REMOVEMAP` holds
+        // while it decides: a grant either lands before the removal looks
+        // at the bookings (and is counted), or is refused here; none is
+        // journaled for a removed map.
+        if self.durable.is_some() && self.is_removed() {
+            Reply::MapGone(&self.state.name).write_on(out, &self.state.spec);
+            return Logged::unchanged(true);
+        }
         let reply = self.execute(command, scratch, counters);
         reply.write_on(out, &self.state.spec);
         let error = reply.is_error();

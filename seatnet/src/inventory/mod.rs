@@ -18,6 +18,7 @@ mod runs;
 use std::ops::Range;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 use seatcore::{AllOrNothingError, CapacityError, ReserveOutcome, SearchError, SeatMap};
@@ -100,6 +101,9 @@ pub(crate) struct MapState {
     pub(crate) grants: RwLock<()>,
     /// Holds and expired hold references (`holds.rs`).
     pub(crate) holds: Holds,
+    /// Set once by `REMOVEMAP` (`catalog/admin.rs`): every later request
+    /// on a handle of this map gets `ERR removed`.
+    pub(crate) removed: AtomicBool,
 }
 
 impl MapState {
@@ -113,6 +117,7 @@ impl MapState {
             ids: Mutex::new(Ids::default()),
             grants: RwLock::new(()),
             holds: Holds::default(),
+            removed: AtomicBool::new(false),
         }
     }
 }
@@ -174,6 +179,24 @@ impl Inventory {
 
     pub(crate) fn state(&self) -> &Arc<MapState> {
         &self.state
+    }
+
+    /// Whether an operator removed this map (`REMOVEMAP`): it answers
+    /// every request but `QUIT` and `HELP` with `ERR removed`.
+    #[must_use]
+    pub fn is_removed(&self) -> bool {
+        // Acquire pairs with the Release in `mark_removed`. The flag only
+        // turns requests away; the grants lock (durable) is what orders a
+        // grant against the removal (see `grant_logged`).
+        self.state.removed.load(Ordering::Acquire)
+    }
+
+    /// Sets (or, for a refused removal, clears) the removed flag.
+    pub(crate) fn mark_removed(&self, removed: bool) {
+        // Release: a request that sees the flag also sees everything the
+        // remover did before (nothing it relies on; Acquire/Release is
+        // the cheapest pair that keeps the flag monotonic per observer).
+        self.state.removed.store(removed, Ordering::Release);
     }
 
     /// The map's name (`default` for the original's).

@@ -102,6 +102,11 @@ impl Inventory {
             text,
         } = scratch;
         let reply = match parse_request_on(line, numbers, &self.state.spec) {
+            Ok((command, _))
+                if self.is_removed() && !matches!(command, Command::Quit | Command::Help) =>
+            {
+                Reply::MapGone(&self.state.name)
+            }
             Ok((command, id)) if self.logs(&command, id) => {
                 return self.respond_change(
                     command,

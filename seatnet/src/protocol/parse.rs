@@ -268,9 +268,35 @@ pub enum CatalogCommand<'a> {
     /// `MAP` or `MAP name`: everything needed to draw a map (this
     /// connection's, or the one named).
     View(Option<&'a str>),
+    /// `ADDMAP name spec` (operator): a new map, served from now on.
+    AddMap {
+        /// The new map's name (checked by the catalog).
+        name: &'a str,
+        /// Its spec text, as in `--map NAME=SPEC` (checked by the catalog).
+        spec: &'a str,
+    },
+    /// `REMOVEMAP name [FORCE]` (operator): the map is no longer served.
+    RemoveMap {
+        /// The map's name.
+        name: &'a str,
+        /// Remove it even with bookings or open holds.
+        force: bool,
+    },
 }
 
-/// Reads `USE` and `MAPS` (any letter case); `None` when the request is
+impl CatalogCommand<'_> {
+    /// The verb of an operator command (`None` for the others).
+    #[must_use]
+    pub fn operator_verb(&self) -> Option<&'static str> {
+        match self {
+            CatalogCommand::AddMap { .. } => Some("ADDMAP"),
+            CatalogCommand::RemoveMap { .. } => Some("REMOVEMAP"),
+            _ => None,
+        }
+    }
+}
+
+/// Reads `USE`, `MAP`, `MAPS`, `ADDMAP` and `REMOVEMAP` (any letter case); `None` when the request is
 /// anything else (then it is a map's, for [`parse_request`]).
 ///
 /// # Examples
@@ -282,11 +308,15 @@ pub enum CatalogCommand<'a> {
 /// assert_eq!(parse_catalog(b"MAPS"), Some(Ok(CatalogCommand::Maps(None))));
 /// assert_eq!(parse_catalog(b"5,10"), None);
 /// assert!(parse_catalog(b"USE").unwrap().is_err());
+/// assert_eq!(
+///     parse_catalog(b"removemap AB1 force"),
+///     Some(Ok(CatalogCommand::RemoveMap { name: "AB1", force: true }))
+/// );
 /// ```
 pub fn parse_catalog(line: &[u8]) -> Option<Result<CatalogCommand<'_>, ParseError>> {
     // Cheap test first: every other request pays only this.
     let first = line.iter().find(|b| !b.is_ascii_whitespace())?;
-    if !matches!(first, b'u' | b'U' | b'm' | b'M') {
+    if !matches!(first, b'u' | b'U' | b'm' | b'M' | b'a' | b'A' | b'r' | b'R') {
         return None;
     }
     let text = checked_text(line).ok()?.trim_matches(is_python_space);
@@ -327,6 +357,30 @@ pub fn parse_catalog(line: &[u8]) -> Option<Result<CatalogCommand<'_>, ParseErro
                 "MAPS, or MAPS AFTER <map name>",
                 quote(rest),
             )),
+        });
+    }
+    let words = || -> Vec<&str> {
+        rest.split(is_python_space)
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    if word.eq_ignore_ascii_case("ADDMAP") {
+        const USAGE: &str = "ADDMAP <map name> <spec>";
+        return Some(match words()[..] {
+            [] | [_] => Err(ParseError::MissingArgument(USAGE)),
+            [name, spec] => Ok(CatalogCommand::AddMap { name, spec }),
+            _ => Err(ParseError::BadArgument(USAGE, quote(rest))),
+        });
+    }
+    if word.eq_ignore_ascii_case("REMOVEMAP") {
+        const USAGE: &str = "REMOVEMAP <map name> [FORCE]";
+        return Some(match words()[..] {
+            [] => Err(ParseError::MissingArgument(USAGE)),
+            [name] => Ok(CatalogCommand::RemoveMap { name, force: false }),
+            [name, force] if force.eq_ignore_ascii_case("FORCE") => {
+                Ok(CatalogCommand::RemoveMap { name, force: true })
+            }
+            _ => Err(ParseError::BadArgument(USAGE, quote(rest))),
         });
     }
     None

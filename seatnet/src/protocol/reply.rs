@@ -267,6 +267,21 @@ pub enum Reply<'a> {
     Using(&'a MapLine),
     /// `USE` of a map that does not exist (text already made safe).
     UnknownMap(&'a str),
+    /// A request on a connection whose map was removed (`REMOVEMAP`):
+    /// `ERR removed: ..` until it `USE`s another.
+    MapGone(&'a str),
+    /// `ADDMAP`: `OK added <name> spec=.. seats=.. free=..`.
+    MapAdded(&'a MapLine),
+    /// `REMOVEMAP`: `OK removed <name> bookings=.. holds=..` (what it
+    /// dropped).
+    MapRemoved {
+        /// The map's name.
+        name: &'a str,
+        /// Bookings it had.
+        bookings: usize,
+        /// Open holds it had.
+        holds: usize,
+    },
     /// `MAP`: `OK map <name> spec=.. seats=.. free=.. held=.. drawn=..
     /// states=<state line>` (seatplan's state line of the first `drawn`
     /// seats).
@@ -320,6 +335,8 @@ impl Reply<'_> {
                 | Reply::Snapshot { .. }
                 | Reply::BackedUp(_)
                 | Reply::Using(_)
+                | Reply::MapAdded(_)
+                | Reply::MapRemoved { .. }
                 | Reply::Maps { .. }
                 | Reply::MapView { .. }
         )
@@ -595,6 +612,27 @@ impl Reply<'_> {
             Reply::UnknownMap(name) => text(
                 out,
                 format_args!("ERR unknown-map: {name} (MAPS lists the maps)"),
+            ),
+            Reply::MapGone(name) => text(
+                out,
+                format_args!(
+                    "ERR removed: map {name} was removed by an operator; USE another map (MAPS lists the maps)"
+                ),
+            ),
+            Reply::MapAdded(map) => text(
+                out,
+                format_args!(
+                    "OK added {} spec={} seats={} free={}",
+                    map.name, map.spec, map.seats, map.free
+                ),
+            ),
+            Reply::MapRemoved {
+                name,
+                bookings,
+                holds,
+            } => text(
+                out,
+                format_args!("OK removed {name} bookings={bookings} holds={holds}"),
             ),
             Reply::Maps {
                 total,

@@ -89,6 +89,15 @@ fn a_request_for_another_nodes_map_is_moved_there() {
     let on_b: Vec<&String> = by_b.keys().filter(|m| by_b[*m] == "here").collect();
     let on_a: Vec<&String> = by_a.keys().filter(|m| by_a[*m] == "here").collect();
     assert_eq!(on_a.len() + on_b.len(), 5, "{seen:?}");
+    // Maps are not added or removed on one node of a cluster.
+    assert!(
+        ca.ask("ADDMAP X 10")
+            .starts_with("ERR not-in-cluster: ADDMAP is not available in cluster mode"),
+    );
+    assert!(
+        cb.ask("REMOVEMAP X")
+            .starts_with("ERR not-in-cluster: REMOVEMAP ")
+    );
     // A map of b asked of a: moved to b; b serves it.
     for map in &on_b {
         assert_eq!(ca.ask(&format!("USE {map}")), format!("ERR moved {addr_b}"));

@@ -12,6 +12,7 @@
 //! - `bounded`: the per-request seat cap, runs in bookings and replies,
 //!   `AVAIL`'s cap, original requests granted a word at a time;
 //! - `maps`: many maps, `USE`, `MAPS`, `--map`, `--config`, maps on disk;
+//! - `mapops`: the operator's `ADDMAP` and `REMOVEMAP`, in memory and on disk;
 //! - `holds`: HOLD, EXTEND, CONFIRM, expiry by a manual clock, races,
 //!   many clients on many maps, restarts;
 //! - `durable`: `--data-dir` restarts, its errors, `kill -9` of the binary;
@@ -46,6 +47,7 @@ mod framing;
 mod grace;
 mod holds;
 mod limits;
+mod mapops;
 mod maps;
 mod operator;
 mod original;

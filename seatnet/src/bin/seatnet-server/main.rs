@@ -148,7 +148,8 @@ struct Args {
 
     /// Also listen on ADDR (host:port, e.g. 127.0.0.1:12346) for operators:
     /// only connections accepted there may run operator commands (SNAPSHOT,
-    /// BACKUP <dir>); on the public port they get "ERR forbidden". Nothing
+    /// BACKUP <dir>, ADDMAP <name> <spec>, REMOVEMAP <name> [FORCE]); on the
+    /// public port they get "ERR forbidden". Nothing
     /// authenticates them: keep ADDR on loopback. Off by default.
     #[arg(long, value_name = "ADDR")]
     admin_listen: Option<String>,
