@@ -7,6 +7,7 @@
 //! length u32, the descriptor's bytes, CRC32C of all that.
 
 use std::io;
+use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::storage::Storage;
@@ -18,17 +19,35 @@ pub const META_FILE: &str = "META";
 const META_TMP: &str = "META.tmp";
 const MAGIC: &[u8; 8] = b"SEATMETA";
 
-/// Takes the directory lock.
+/// How long a busy `LOCK` is tried again before [`Error::Locked`].
+const LOCK_PATIENCE: Duration = Duration::from_secs(1);
+
+/// Takes the directory lock. A busy lock is tried again for up to
+/// [`LOCK_PATIENCE`]: an `flock` can outlive its holder by a moment (a
+/// server that is just exiting; a child process forked by the holder, which
+/// shares the lock between its fork and its exec), and a restart right then
+/// should not be refused. A lock still held after that is another server.
 pub(crate) fn lock(storage: &dyn Storage) -> Result<Box<dyn Send + Sync>, Error> {
-    storage.lock().map_err(|e| {
-        if e.kind() == io::ErrorKind::WouldBlock {
-            Error::Locked {
-                dir: storage.describe(),
+    let give_up = Instant::now() + LOCK_PATIENCE;
+    loop {
+        match storage.lock() {
+            Ok(lock) => return Ok(lock),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if Instant::now() >= give_up {
+                    return Err(Error::Locked {
+                        dir: storage.describe(),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
-        } else {
-            Error::io(format!("lock {}/{LOCK_FILE}", storage.describe()), e)
+            Err(e) => {
+                return Err(Error::io(
+                    format!("lock {}/{LOCK_FILE}", storage.describe()),
+                    e,
+                ));
+            }
         }
-    })
+    }
 }
 
 fn encode(descriptor: &str) -> Vec<u8> {
