@@ -582,7 +582,7 @@ impl Reply<'_> {
             Reply::Help(seats) => text(
                 out,
                 format_args!(
-                    "OK commands: 5,10,22 (original) | BOOK 5,10,22 | ALL 5,10,22 | ANY <n> | TOGETHER <n> | CANCEL <ref> | HOLD 5,10 | HOLD ANY <n> | HOLD TOGETHER <n> | EXTEND <ref> | CONFIRM <ref> | SHOW <ref> | AVAIL | MAP [name] | STATS | USE <map> | MAPS | HELP | QUIT; a change may end with id=<1-64 of A-Za-z0-9_-> so a retry gets the same reply (seats are {})",
+                    "OK commands: 5,10,22 (original) | BOOK 5,10,22 | ALL 5,10,22 | ANY <n> | TOGETHER <n> | CANCEL <ref> | HOLD 5,10 | HOLD ANY <n> | HOLD TOGETHER <n> | EXTEND <ref> | CONFIRM <ref> | SHOW <ref> | AVAIL | MAP [name] | STATS | USE <map> | MAPS | NODES (cluster) | HELP | QUIT; on the --admin-listen port also SNAPSHOT | BACKUP <dir> | ADDMAP <name> <spec> | REMOVEMAP <name> [FORCE]; a change may end with id=<1-64 of A-Za-z0-9_-> so a retry gets the same reply (seats are {})",
                     match spec.0.cabin() {
                         None => format!("1..{seats}"),
                         Some(c) => format!("1A..{}", spec.0.label(c.seats() - 1)),
@@ -1107,7 +1107,18 @@ mod tests {
             written(Reply::Stats(durable))
                 .ends_with(" errors=0 journal_records=10 journal_batches=4 journal_syncs=3")
         );
-        assert!(written(Reply::Help(100)).starts_with("OK commands: "));
+        let help = written(Reply::Help(100));
+        assert!(help.starts_with("OK commands: "));
+        // The operator commands are listed too, with where they run.
+        for verb in [
+            "SNAPSHOT",
+            "BACKUP <dir>",
+            "ADDMAP",
+            "REMOVEMAP",
+            "--admin-listen",
+        ] {
+            assert!(help.contains(verb), "{verb} in {help}");
+        }
         assert_eq!(written(Reply::Bye), "OK bye");
     }
 }
