@@ -11,11 +11,10 @@
 
 use std::ops::Range;
 
-use seatcore::AllOrNothingError;
 use seatlog::AppendError;
 
 use super::holds::{Hold, Table};
-use super::{ExecScratch, Held, Inventory, runs, sorted_runs};
+use super::{ExecScratch, Held, Inventory, runs};
 use crate::durable::Commit;
 use crate::durable::ids::Ids;
 use crate::durable::record::Change;
@@ -67,28 +66,7 @@ impl Inventory {
         numbers: &'a [Number],
         out: ExecScratch<'a>,
     ) -> Reply<'a> {
-        let capacity = self.state.map.capacity();
-        if numbers.iter().any(|n| n.wire_seat(capacity).is_none()) {
-            return Reply::InvalidSeats {
-                numbers,
-                seats: capacity,
-            };
-        }
-        out.seats.clear();
-        out.seats
-            .extend(numbers.iter().filter_map(|n| n.library_seat(capacity)));
-        match self.state.map.reserve_all(out.seats) {
-            Ok(()) => self.held(sorted_runs(out.seats), 1, out.runs),
-            Err(AllOrNothingError::Duplicate { seat }) => Reply::DuplicateSeat(seat),
-            Err(AllOrNothingError::Conflict { taken }) => {
-                *out.seats = taken;
-                Reply::Conflict(out.seats)
-            }
-            Err(_) => Reply::InvalidSeats {
-                numbers,
-                seats: capacity,
-            },
-        }
+        self.claim_every(numbers, out, |held, runs| self.held(held, 1, runs))
     }
 
     /// `HOLD ANY n`.

@@ -384,6 +384,17 @@ impl Inventory {
     }
 
     fn all<'a>(&'a self, numbers: &'a [Number], out: ExecScratch<'a>) -> Reply<'a> {
+        self.claim_every(numbers, out, |held, runs| self.booked(held, runs))
+    }
+
+    /// Every seat of `numbers` or none (`ALL`, `HOLD 5,10`); `grant` makes
+    /// the reply from the claimed seats' runs once they are all taken.
+    pub(super) fn claim_every<'a>(
+        &'a self,
+        numbers: &'a [Number],
+        out: ExecScratch<'a>,
+        grant: impl FnOnce(Held, &'a mut Vec<Range<u64>>) -> Reply<'a>,
+    ) -> Reply<'a> {
         let capacity = self.state.map.capacity();
         if numbers.iter().any(|n| n.wire_seat(capacity).is_none()) {
             return Reply::InvalidSeats {
@@ -395,7 +406,7 @@ impl Inventory {
         out.seats
             .extend(numbers.iter().filter_map(|n| n.library_seat(capacity)));
         match self.state.map.reserve_all(out.seats) {
-            Ok(()) => self.booked(sorted_runs(out.seats), out.runs),
+            Ok(()) => grant(sorted_runs(out.seats), out.runs),
             Err(AllOrNothingError::Duplicate { seat }) => Reply::DuplicateSeat(seat),
             Err(AllOrNothingError::Conflict { taken }) => {
                 *out.seats = taken;
