@@ -13,6 +13,7 @@
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::kv::{KeyValue, Range, prefix_end};
 
 /// Sizes every request stays within: etcd's defaults are 128 operations
 /// per transaction branch (`--max-txn-ops`) and 1.5 MiB per request
@@ -82,6 +83,38 @@ impl Cluster {
     /// The limits in force.
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// Every key under `prefix`, in key order, with the rest of its name
+    /// after the prefix, read in pages of 256; at most `max` (more is
+    /// [`Error::Invalid`] naming `what`, so a caller's memory stays
+    /// bounded).
+    pub(crate) fn scan_prefix(
+        &self,
+        prefix: &str,
+        max: usize,
+        what: &str,
+    ) -> Result<Vec<(String, KeyValue)>> {
+        let end = prefix_end(prefix.as_bytes());
+        let mut from = prefix.as_bytes().to_vec();
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .client()
+                .range(&Range::between(from.clone(), end.clone()).limit(256))?;
+            for kv in page.kvs {
+                if out.len() == max {
+                    return Err(Error::Invalid(format!("more than {max} {what}")));
+                }
+                let name = String::from_utf8_lossy(&kv.key[prefix.len()..]).into_owned();
+                from.clone_from(&kv.key);
+                from.push(0);
+                out.push((name, kv));
+            }
+            if !page.more {
+                return Ok(out);
+            }
+        }
     }
 
     pub(crate) fn node_prefix(&self) -> String {

@@ -15,7 +15,7 @@
 
 use crate::cluster::{Cluster, check_map_name};
 use crate::error::{Error, Result};
-use crate::kv::{Op, Range, Txn, prefix_end};
+use crate::kv::{Op, Txn};
 use crate::lease::Lease;
 
 impl Cluster {
@@ -37,27 +37,11 @@ impl Cluster {
     /// The live nodes and their advertised addresses, in name order, at
     /// most `max` (more is an error, so memory stays bounded).
     pub fn nodes(&self, max: usize) -> Result<Vec<(String, String)>> {
-        let prefix = self.node_prefix();
-        let end = prefix_end(prefix.as_bytes());
-        let mut from = prefix.clone().into_bytes();
-        let mut out = Vec::new();
-        loop {
-            let page = self
-                .client()
-                .range(&Range::between(from.clone(), end.clone()).limit(256))?;
-            for kv in page.kvs {
-                if out.len() == max {
-                    return Err(Error::Invalid(format!("more than {max} live nodes")));
-                }
-                let name = String::from_utf8_lossy(&kv.key[prefix.len()..]).into_owned();
-                from = kv.key;
-                from.push(0);
-                out.push((name, String::from_utf8_lossy(&kv.value).into_owned()));
-            }
-            if !page.more {
-                return Ok(out);
-            }
-        }
+        let nodes = self.scan_prefix(&self.node_prefix(), max, "live nodes")?;
+        Ok(nodes
+            .into_iter()
+            .map(|(name, kv)| (name, String::from_utf8_lossy(&kv.value).into_owned()))
+            .collect())
     }
 }
 

@@ -10,7 +10,7 @@
 
 use crate::cluster::{Cluster, check_map_name};
 use crate::error::{Error, Result};
-use crate::kv::{Cmp, Compare, KeyValue, Op, Range, Txn, prefix_end};
+use crate::kv::{Cmp, Compare, KeyValue, Op, Range, Txn};
 use crate::lease::Lease;
 
 /// Proof of ownership of a map, as of the revision that took it.
@@ -107,27 +107,11 @@ impl Cluster {
     /// Every held map and its owner, in name order, at most `max` (more
     /// is an error, so a caller's memory stays bounded).
     pub fn owners(&self, max: usize) -> Result<Vec<(String, Owner)>> {
-        let prefix = self.owner_prefix();
-        let end = prefix_end(prefix.as_bytes());
-        let mut from = prefix.clone().into_bytes();
-        let mut out = Vec::new();
-        loop {
-            let page = self
-                .client()
-                .range(&Range::between(from.clone(), end.clone()).limit(256))?;
-            for kv in page.kvs {
-                let map = String::from_utf8_lossy(&kv.key[prefix.len()..]).into_owned();
-                if out.len() == max {
-                    return Err(Error::Invalid(format!("more than {max} owned maps")));
-                }
-                from = kv.key.clone();
-                from.push(0);
-                out.push((map, Owner::from_kv(kv)));
-            }
-            if !page.more {
-                return Ok(out);
-            }
-        }
+        let owned = self.scan_prefix(&self.owner_prefix(), max, "owned maps")?;
+        Ok(owned
+            .into_iter()
+            .map(|(map, kv)| (map, Owner::from_kv(kv)))
+            .collect())
     }
 }
 

@@ -167,24 +167,7 @@ fn a_killed_nodes_maps_are_served_by_another() {
         return;
     };
     let endpoints = etcd.endpoints().join(",");
-    let start = |node: &str| {
-        let mut args = vec![
-            "--threads",
-            "4",
-            "--etcd",
-            &endpoints,
-            "--node",
-            node,
-            "--advertise",
-            "127.0.0.1:0",
-            "--lease-ttl",
-            "3",
-        ];
-        for map in MAPS {
-            args.extend(["--map", map]);
-        }
-        ServerProcess::start(&args)
-    };
+    let start = |node: &str| start_binary_node(&endpoints, node);
     let first = start("n1");
     let second = start("n2");
     assert!(
@@ -252,24 +235,7 @@ fn a_node_frozen_past_its_lease_grants_nothing_when_it_wakes() {
         return;
     };
     let endpoints = etcd.endpoints().join(",");
-    let start = |node: &str| {
-        let mut args = vec![
-            "--threads",
-            "4",
-            "--etcd",
-            &endpoints,
-            "--node",
-            node,
-            "--advertise",
-            "127.0.0.1:0",
-            "--lease-ttl",
-            "3",
-        ];
-        for map in MAPS {
-            args.extend(["--map", map]);
-        }
-        ServerProcess::start(&args)
-    };
+    let start = |node: &str| start_binary_node(&endpoints, node);
     let frozen = start("n1");
     let other = start("n2");
     let mut c2 = LineClient::connect(other.addr);
@@ -353,4 +319,25 @@ fn cluster_flags_without_their_partners_or_etcd_are_clear_errors() {
         let err = stderr(&out);
         assert!(err.contains(says), "{args:?}: {err}");
     }
+}
+
+/// The real binary as cluster node `node` over `endpoints`, serving
+/// `MAPS`, with a 3 s lease.
+fn start_binary_node(endpoints: &str, node: &str) -> ServerProcess {
+    let mut args = vec![
+        "--threads",
+        "4",
+        "--etcd",
+        endpoints,
+        "--node",
+        node,
+        "--advertise",
+        "127.0.0.1:0",
+        "--lease-ttl",
+        "3",
+    ];
+    for map in MAPS {
+        args.extend(["--map", map]);
+    }
+    ServerProcess::start(&args)
 }
