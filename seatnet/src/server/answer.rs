@@ -61,6 +61,9 @@ pub(crate) struct Served {
     /// is durable (every journaled change they report has a seq at or
     /// below it).
     pub(crate) held: Option<Ticket>,
+    /// The lowest ticket those replies wait for (cluster mode: if any
+    /// ticket from it to `held` was lost, the replies are never sent).
+    pub(crate) held_from: u64,
 }
 
 /// Serves `conn` until it has no complete request left, or until it has
@@ -69,8 +72,13 @@ pub(crate) fn serve(conn: &mut Conn, shared: &Shared, buffers: &mut WorkerBuffer
     let mut unsettled = Unsettled::default();
     let verdict = serve_rounds(conn, shared, buffers, &mut unsettled);
     // Fail-stop here if the journal failed: such replies never go out.
+    let held_from = unsettled.lowest().map_or(0, |t| t.seq);
     let held = unsettled.take();
-    Served { verdict, held }
+    Served {
+        verdict,
+        held,
+        held_from,
+    }
 }
 
 fn serve_rounds(

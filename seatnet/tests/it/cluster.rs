@@ -172,7 +172,7 @@ fn a_killed_nodes_maps_are_served_by_another() {
     let second = start("n2");
     assert!(
         first.first_line.ends_with(&format!(
-            "in memory only, cluster node n1 through etcd {endpoints})\n"
+            "durable in etcd, cluster node n1 through etcd {endpoints})\n"
         )),
         "{}",
         first.first_line
@@ -191,6 +191,15 @@ fn a_killed_nodes_maps_are_served_by_another() {
     });
     let map = &theirs[0];
     assert_eq!(c2.ask(&format!("USE {map}")), format!("ERR moved {addr1}"));
+    // Acknowledged by n1 before it dies: a booking and a hold.
+    let mut c1 = LineClient::connect(first.addr);
+    assert!(c1.ask(&format!("USE {map}")).starts_with("OK using"));
+    let booked = c1.ask("BOOK 3,4 id=before-the-kill");
+    assert!(booked.starts_with("OK "), "{booked}");
+    let reference = booked.split(' ').nth(1).unwrap().to_owned();
+    let held = c1.ask("HOLD 9");
+    assert!(held.starts_with("OK "), "{held}");
+    let hold = held.split(' ').nth(1).unwrap().to_owned();
     drop(first); // kill -9: the lease is not revoked, it expires
     // The client, asking n2, waits out the takeover by itself: n2 first
     // sends it to the dead n1 (which does not answer), then says no-owner,
@@ -213,6 +222,21 @@ fn a_killed_nodes_maps_are_served_by_another() {
         c2.ask("BOOK 7").starts_with("ERR "),
         "seat 7 was booked by the client"
     );
+    // What n1 acknowledged is on n2, rebuilt from etcd: the booking (its
+    // seats taken, its reference known, its id's reply the same byte for
+    // byte) and the hold.
+    assert!(c2.ask("BOOK 3").starts_with("ERR "), "seat 3 is free again");
+    assert_eq!(c2.ask("BOOK 3,4 id=before-the-kill"), booked);
+    assert!(
+        c2.ask(&format!("SHOW {reference}")).contains("booked"),
+        "the booking is gone"
+    );
+    assert!(c2.ask(&format!("SHOW {hold}")).contains("held"));
+    assert!(
+        c2.ask(&format!("CANCEL {reference}"))
+            .starts_with("OK cancelled")
+    );
+    assert!(c2.ask("BOOK 3,4").starts_with("OK "));
 }
 
 /// Sends `signal` (`STOP`, `CONT`) to `child` with kill(1).
