@@ -170,13 +170,15 @@ stop_etcd() {
 }
 
 # start_server DIR ARGS...: a seatnet-server on a free port with ARGS;
-# sets SPID and SPORT.
+# sets SPID and SPORT. Its log: warnings, and each snapshot a cluster node
+# stores in etcd (counted by measure).
 start_server() {
     local dir=$1
     shift
     mkdir -p "$dir"
     rm -f "$dir/out"
-    "$SERVER" --host 127.0.0.1 --port 0 --log-level warn "$@" >"$dir/out" 2>>"$dir/err" &
+    "$SERVER" --host 127.0.0.1 --port 0 --log-level "warn,seatnet::cluster::log=debug" "$@" \
+        >"$dir/out" 2>>"$dir/err" &
     SPID=$!
     PIDS+=("$SPID")
     local deadline=$((SECONDS + PATIENCE))
@@ -213,7 +215,9 @@ wait_owned() {
 }
 
 # measure ROUND SYSTEM CONNS: one run on a fresh server; appends
-# "system conns round req/s p50_us p99_us errors records batches seconds".
+# "system conns round req/s p50_us p99_us errors records batches seconds
+# snapshots snapshot_bytes" (the snapshots a cluster node stored in etcd
+# during the run, and the largest one's size).
 measure() {
     local round=$1 system=$2 conns=$3
     local dir="$WORK/$system-$conns-$round"
@@ -245,13 +249,14 @@ measure() {
         exit 1
     fi
     python3 - "$json" "$system" "$conns" "$round" "$((r1 - r0))" "$((b1 - b0))" "$t0" "$t1" \
-        <<'EOF' | tee -a "$RESULTS"
-import json, sys
+        "$dir/err" <<'EOF' | tee -a "$RESULTS"
+import json, re, sys
 r = json.loads(sys.argv[1])["runs"][0]
-system, conns, rnd, records, batches, t0, t1 = sys.argv[2:]
+system, conns, rnd, records, batches, t0, t1, log = sys.argv[2:]
 assert r["double_grant_ok"], r
+sizes = [int(m.group(1)) for m in re.finditer(r"snapshot stored in etcd.* bytes=(\d+)", open(log).read())]
 print(system, conns, rnd, round(r["throughput"]), r["p50_us"], r["p99_us"], r["errors"],
-      records, batches, f"{float(t1) - float(t0):.3f}")
+      records, batches, f"{float(t1) - float(t0):.3f}", len(sizes), max(sizes, default=0))
 EOF
 }
 
@@ -340,11 +345,12 @@ from collections import defaultdict
 
 runs = defaultdict(list)
 for line in open(sys.argv[1]):
-    system, conns, rnd, rate, p50, p99, errors, records, batches, seconds = line.split()
+    (system, conns, rnd, rate, p50, p99, errors, records, batches, seconds, snaps,
+     snap_bytes) = line.split()
     runs[(system, int(conns))].append(dict(
         round=rnd, rate=int(rate), p50=float(p50) / 1e3, p99=float(p99) / 1e3,
         errors=int(errors), records=int(records), batches=int(batches),
-        seconds=float(seconds)))
+        seconds=float(seconds), snaps=int(snaps), snap_bytes=int(snap_bytes)))
 
 def med(system, conns, field):
     values = [r[field] for r in runs[(system, conns)]]
@@ -361,18 +367,22 @@ def txn_rate(run):
     return run["batches"] / run["seconds"]
 
 print(f"\n== median of {sys.argv[3]} rounds (lowest-highest); latency in ms")
-print("| connections | system | req/s | p50 ms | p99 ms | errors | records per txn / sync | txn / syncs per s |")
-print("|---:|---|---:|---:|---:|---:|---:|---:|")
+print("| connections | system | req/s | p50 ms | p99 ms | errors | records per txn / sync | txn / syncs per s | snapshots in etcd (largest) |")
+print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
 conns_list = [int(c) for c in sys.argv[4].split()]
 for conns in conns_list:
     for system, name in (("cluster", "cluster node, etcd journal"), ("durable", "single durable, fsync always")):
         rs = runs[(system, conns)]
         batch = statistics.median(per_txn(r) for r in rs)
         rate = statistics.median(txn_rate(r) for r in rs)
+        snaps = "-"
+        if system == "cluster":
+            largest = max(r["snap_bytes"] for r in rs)
+            snaps = f"{statistics.median(r['snaps'] for r in rs):g} a run ({largest / 2**20:.1f} MiB)"
         rate_cell = spread(system, conns, "rate", lambda v: f"{v:,.0f}")
         p99_cell = spread(system, conns, "p99", lambda v: f"{v:.1f}")
         print(f"| {conns} | {name} | {rate_cell} | {med(system, conns, 'p50'):.2f} | {p99_cell} "
-              f"| {sum(r['errors'] for r in rs)} | {batch:.1f} | {rate:,.0f} |")
+              f"| {sum(r['errors'] for r in rs)} | {batch:.1f} | {rate:,.0f} | {snaps} |")
 
 print("\n| ratio cluster / durable | req/s (median) | each round | p99 (median) |")
 print("|---|---:|---|---:|")
