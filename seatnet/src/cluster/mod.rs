@@ -16,9 +16,11 @@
 
 mod events;
 mod log;
+mod proxy;
 mod state;
 
 pub(crate) use log::ClusterLog;
+pub(crate) use proxy::forward;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -110,7 +112,10 @@ pub(crate) enum Route {
     Here,
     /// Answer it here, then add the owners to the `MAPS` reply.
     Maps,
-    /// This reply instead (`ERR moved`, `ERR no-owner`, `NODES`).
+    /// Another node owns the map, at this address (`ERR moved`, or the
+    /// request is passed there for an original-protocol client).
+    Moved(Arc<str>),
+    /// This reply instead (`ERR no-owner`, `NODES`).
     Reply(String),
 }
 
@@ -194,7 +199,7 @@ impl Routing {
         };
         match self.node.owner_of(map) {
             MapOwner::Mine(_) => Route::Here,
-            MapOwner::Other(addr) => Route::Reply(format!("ERR moved {addr}")),
+            MapOwner::Other(addr) => Route::Moved(addr),
             // A map this server does not know: the catalog says so.
             MapOwner::Unknown if !self.maps.contains(map) => Route::Here,
             MapOwner::Unknown => Route::Reply(self.no_owner_line(map)),

@@ -141,6 +141,21 @@ fn a_request_for_another_nodes_map_is_moved_there() {
         format!("OK nodes=2 self=node-a node-a@{addr_a} node-b@{addr_b}")
     );
     assert!(cb.ask("STATS").starts_with("OK "));
+    // An original-protocol client (no newline, no `USE`) gets the same
+    // reply from either node: the one that does not own `default` passes
+    // its request to the owner.
+    let (owner, other) = if on_a.iter().any(|m| *m == "default") {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    let first = other.original_client().ask("8,9");
+    assert_eq!(first, "Reservados: [8, 9] | Indisponíveis/Inválidos: []");
+    let again = owner.original_client().ask("9,10");
+    assert_eq!(again, "Reservados: [10] | Indisponíveis/Inválidos: [9]");
+    // A line client is told where `default` is instead.
+    let mut line = other.line_client();
+    assert_eq!(line.ask("11"), format!("ERR moved {}", owner.addr));
     // `MAP name` is answered by the map's owner only.
     if let Some(map) = on_a.first() {
         let mut c = b.line_client();
