@@ -174,6 +174,32 @@ fn a_request_for_another_nodes_map_is_moved_there() {
         ca.ask("NODES"),
         format!("OK nodes=1 self=node-a node-a@{addr_a}")
     );
+    // A booking made on a while it holds every map...
+    let moved = on_b.first().map(|m| (*m).clone()).expect("b owned a map");
+    assert!(ca.ask(&format!("USE {moved}")).starts_with("OK using"));
+    let booked = ca.ask("BOOK 5");
+    assert!(booked.starts_with("OK "), "{booked}");
+    // ...and a node joining again: a hands maps back (it holds more than
+    // its share) until each holds its share, and every booking goes with
+    // its map.
+    let c = TestServer::start(node_config(&etcd, "node-c"));
+    let mut cc = c.line_client();
+    eventually("a handing maps back to c", || {
+        let owners = owners(&mut cc);
+        owners.values().filter(|o| *o == "here").count() >= 2
+            && owners.values().all(|o| o == "here" || *o == addr_a)
+    });
+    for (map, owner) in owners(&mut cc) {
+        let client = if owner == "here" { &mut cc } else { &mut ca };
+        let reply = client.ask(&format!("USE {map}"));
+        assert!(reply.starts_with("OK using"), "{map} at {owner}: {reply}");
+        if map == moved {
+            assert!(
+                client.ask("BOOK 5").starts_with("ERR "),
+                "{map} lost seat 5"
+            );
+        }
+    }
 }
 
 #[test]
