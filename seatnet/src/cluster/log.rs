@@ -214,6 +214,33 @@ impl ClusterLog {
             .retain(|_, r| &*r.name != name);
     }
 
+    /// Stops taking records for the map `name` and returns the last
+    /// ticket handed out: once the watermark passes it, every record of
+    /// the map is committed or lost (the hand-back waits for that).
+    pub(crate) fn close_map(&self, name: &str) -> u64 {
+        let mut queue = self.shared.queue.lock();
+        queue.maps.retain(|_, r| &*r.name != name);
+        queue.last_seq
+    }
+
+    /// Waits until the watermark reaches `ticket`, for at most `patience`;
+    /// whether it did.
+    pub(crate) fn wait_for(&self, ticket: u64, patience: Duration) -> bool {
+        let deadline = Instant::now() + patience;
+        let mut progress = self.shared.progress.lock();
+        while progress.acknowledged < ticket {
+            if self
+                .shared
+                .progressed
+                .wait_until(&mut progress, deadline)
+                .timed_out()
+            {
+                return progress.acknowledged >= ticket;
+            }
+        }
+        true
+    }
+
     /// Queues a record of map `map` (the catalog's id of its state): see
     /// [`seatlog::Journal::append`], whose contract this keeps (the
     /// closure runs under the queue lock, so records are queued in ticket

@@ -12,13 +12,19 @@
 //! - `events`: what the server does when the node gains a map (rebuild it
 //!   from etcd, swap it into the catalog, register it with the journal)
 //!   or loses one (drop it);
-//! - `state`: a map's snapshot and records as etcd keeps them.
+//! - `state`: a map's snapshot and records as etcd keeps them;
+//! - `hand_back`: giving maps back to a node that rejoins, so the maps
+//!   spread again;
+//! - `proxy`: original-protocol clients passed to the owner of `default`.
 
 mod events;
+mod hand_back;
 mod log;
+mod proxy;
 mod state;
 
 pub(crate) use log::ClusterLog;
+pub(crate) use proxy::forward;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -95,11 +101,14 @@ impl ClusterConfig {
 /// The node a server runs in cluster mode, and the routing of requests.
 #[derive(Debug)]
 pub(crate) struct Routing {
-    node: Node,
+    node: Arc<Node>,
     /// The maps the node was started with (those it may be asked about).
     maps: HashSet<Box<str>>,
     /// The journal in etcd, flushed before the node leaves.
     log: Arc<ClusterLog>,
+    /// The thread handing maps back (`hand_back.rs`), stopped by dropping
+    /// the sender.
+    hand_back: Option<(crossbeam_channel::Sender<()>, std::thread::JoinHandle<()>)>,
 }
 
 /// What a request may do on this node.
@@ -110,7 +119,10 @@ pub(crate) enum Route {
     Here,
     /// Answer it here, then add the owners to the `MAPS` reply.
     Maps,
-    /// This reply instead (`ERR moved`, `ERR no-owner`, `NODES`).
+    /// Another node owns the map, at this address (`ERR moved`, or the
+    /// request is passed there for an original-protocol client).
+    Moved(Arc<str>),
+    /// This reply instead (`ERR no-owner`, `NODES`).
     Reply(String),
 }
 
@@ -140,24 +152,42 @@ impl Routing {
         };
         let node = Node::start(node_config, Arc::new(events))
             .map_err(|e| format!("cannot join the cluster: {e}"))?;
+        let node = Arc::new(node);
         log.start(node.committer())
             .map_err(|e| format!("cannot start the committer thread: {e}"))?;
+        let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
+        let hand_back = {
+            let (node, log) = (Arc::clone(&node), Arc::clone(log));
+            std::thread::Builder::new()
+                .name("seatnet-hand-back".into())
+                .spawn(move || hand_back::run(&node, &log, &stopped))
+                .map_err(|e| format!("cannot start the hand-back thread: {e}"))?
+        };
         info!(node = %config.node, %advertise, maps = maps.len(), "joined the cluster");
         let maps = maps.into_iter().map(String::into_boxed_str).collect();
         Ok(Routing {
             node,
             maps,
             log: Arc::clone(log),
+            hand_back: Some((stop, hand_back)),
         })
     }
 
     /// Leaves the cluster: drops every map and revokes the lease, so the
     /// other nodes take the maps at their next poll.
-    pub(crate) fn leave(self) {
+    pub(crate) fn leave(mut self) {
+        if let Some((stop, thread)) = self.hand_back.take() {
+            drop(stop);
+            let _ = thread.join();
+        }
         // What is queued commits first (replies already gone are not
         // waiting for it, but a record must not be dropped half-sent).
         self.log.stop();
-        if let Err(e) = self.node.shutdown() {
+        let Some(node) = Arc::into_inner(self.node) else {
+            warn!("leaving the cluster: the node is still in use; its lease expires by itself");
+            return;
+        };
+        if let Err(e) = node.shutdown() {
             warn!(error = %e, "leaving the cluster: the lease was not revoked (it expires by itself)");
         }
     }
@@ -194,7 +224,7 @@ impl Routing {
         };
         match self.node.owner_of(map) {
             MapOwner::Mine(_) => Route::Here,
-            MapOwner::Other(addr) => Route::Reply(format!("ERR moved {addr}")),
+            MapOwner::Other(addr) => Route::Moved(addr),
             // A map this server does not know: the catalog says so.
             MapOwner::Unknown if !self.maps.contains(map) => Route::Here,
             MapOwner::Unknown => Route::Reply(self.no_owner_line(map)),

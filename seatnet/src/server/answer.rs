@@ -246,6 +246,37 @@ impl Tally {
             close,
             commit,
         } = match route {
+            // An original-protocol client (no newline, never `USE`d a
+            // map) knows no `ERR moved`: its request is passed to the
+            // owner of `default`.
+            Route::Moved(owner)
+                if !newline && who.map.as_ref().is_none_or(|m| m.name() == DEFAULT_MAP) =>
+            {
+                match crate::cluster::forward(&owner, request, out) {
+                    Ok(()) => Answered {
+                        error: false,
+                        close: false,
+                        commit: Commit::None,
+                    },
+                    Err(why) => {
+                        debug!(%why, "passing a request to the owner of default failed");
+                        out.extend_from_slice(format!("ERR moved {owner}").as_bytes());
+                        Answered {
+                            error: true,
+                            close: false,
+                            commit: Commit::None,
+                        }
+                    }
+                }
+            }
+            Route::Moved(owner) => {
+                out.extend_from_slice(format!("ERR moved {owner}").as_bytes());
+                Answered {
+                    error: true,
+                    close: false,
+                    commit: Commit::None,
+                }
+            }
             Route::Reply(line) => {
                 out.extend_from_slice(line.as_bytes());
                 Answered {
