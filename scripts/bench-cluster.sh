@@ -202,6 +202,15 @@ owner() {
     done
 }
 
+# owners_of PORT: every map's owner as node PORT's MAPS says (MAP=OWNER ...).
+owners_of() {
+    local entry out=()
+    for entry in $(ask "$1" MAPS 2>/dev/null); do
+        case $entry in *:*:*:*:*) out+=("${entry%%:*}=${entry#*:*:*:*:}") ;; esac
+    done
+    echo "${out[*]}"
+}
+
 # wait_owned PORT MAP: until node PORT serves MAP.
 wait_owned() {
     local deadline=$((SECONDS + PATIENCE))
@@ -286,8 +295,9 @@ for node in n1 n2; do
 done
 
 # stable: both nodes list both, every map is owned, both agree on T's
-# owner, and nothing changed over 3 s (three polls of the nodes), so no
-# map is still moving. Sets OWNER and SURVIVOR (node names).
+# owner, and neither node's MAPS changed its owners over 3 s (three polls
+# of the nodes), so no map is still moving (a node back from a kill gets
+# maps handed back to it). Sets OWNER and SURVIVOR (node names).
 stable() {
     local deadline=$((SECONDS + PATIENCE)) last="" same=0 view a b
     while :; do
@@ -304,16 +314,20 @@ stable() {
                 view="n2 n1"
             fi
         fi
-        if [ -n "$view" ] && [ "$view" = "$last" ]; then
+        # Every map's owner on both nodes (seats and free left out).
+        local all
+        all="$view $(owners_of "${NPORT[n1]}") $(owners_of "${NPORT[n2]}")"
+        if [ -n "$view" ] && [ "$all" = "$last" ]; then
             same=$((same + 1))
             if [ "$same" -ge 3 ]; then
                 read -r OWNER SURVIVOR <<<"$view"
+                echo "  owners: $(owners_of "${NPORT[n1]}") as n1 sees them"
                 return 0
             fi
         else
             same=0
         fi
-        last=$view
+        last=$all
         if [ "$SECONDS" -ge "$deadline" ]; then
             echo "owners not stable within ${PATIENCE}s: n1 says T=$a, n2 says T=$b" >&2
             exit 1
@@ -324,7 +338,8 @@ stable() {
 
 for i in $(seq "$TAKEOVERS"); do
     stable
-    line=$("$PROBE" "127.0.0.1:${NPORT[$SURVIVOR]}" T "${NPID[$OWNER]}") || {
+    line=$("$PROBE" "127.0.0.1:${NPORT[$SURVIVOR]}" T "127.0.0.1:${NPORT[$OWNER]}" \
+        "${NPID[$OWNER]}") || {
         echo "takeover $i failed (owner $OWNER, survivor $SURVIVOR)" >&2
         exit 1
     }

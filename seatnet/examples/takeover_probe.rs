@@ -1,6 +1,7 @@
 //! One takeover, timed: books a few seats of MAP through SURVIVOR (which
-//! sends it on to the map's owner with `ERR moved`), then `kill -9`s the
-//! owner's process PID and asks SURVIVOR for `ANY 1` on MAP every 20 ms,
+//! sends it on to the map's owner with `ERR moved`), checks that SURVIVOR
+//! still names OWNER as the owner, then `kill -9`s the owner's process
+//! PID and asks SURVIVOR for `ANY 1` on MAP every 20 ms,
 //! following `ERR moved` and waiting out `ERR no-owner` and a dead owner,
 //! until a booking succeeds. Prints one line:
 //!
@@ -15,7 +16,7 @@
 //! message, if anything else happens or no booking succeeds within 60 s.
 //!
 //! ```text
-//! cargo run --release -p seatnet --example takeover_probe -- SURVIVOR MAP PID
+//! cargo run --release -p seatnet --example takeover_probe -- SURVIVOR MAP OWNER PID
 //! ```
 //!
 //! `scripts/bench-cluster.sh` runs it; `docs/performance.md` ("Cluster
@@ -153,10 +154,13 @@ fn seats(reply: &str) -> Result<Vec<u64>, Error> {
 
 fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [survivor, map, pid] = args.as_slice() else {
-        return Err("usage: takeover_probe SURVIVOR_HOST:PORT MAP OWNER_PID".into());
+    let [survivor, map, owner, pid] = args.as_slice() else {
+        return Err(
+            "usage: takeover_probe SURVIVOR_HOST:PORT MAP OWNER_HOST:PORT OWNER_PID".into(),
+        );
     };
     let survivor = loopback(survivor)?;
+    let owner = loopback(owner)?;
     let pid: u32 = pid.parse().map_err(|e| format!("pid {pid}: {e}"))?;
     let mut seen = Seen::default();
     let mut booked = Vec::new();
@@ -166,8 +170,12 @@ fn main() -> Result<(), Error> {
             other => return Err(format!("booking before the kill: {other:?}").into()),
         }
     }
-    if seen.moved == 0 {
-        return Err(format!("{survivor} owns {map} itself: nothing to take over").into());
+    // The map must still be where the caller thinks, just before the kill.
+    let reply = Line::connect(survivor)?.ask(&format!("USE {map}"))?;
+    if reply != format!("ERR moved {owner}") {
+        return Err(
+            format!("{survivor} answers {reply} to USE {map}, not ERR moved {owner}").into(),
+        );
     }
     seen = Seen::default();
 
