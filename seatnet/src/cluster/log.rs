@@ -445,20 +445,19 @@ fn commit(
         match committer.commit(&records) {
             Ok(outcomes) => {
                 let mut committed = Vec::new();
-                for (g, outcome) in groups.iter_mut().zip(outcomes) {
+                let (mut n, mut bytes) = (0, 0);
+                for ((g, sent), outcome) in groups.iter_mut().zip(&records).zip(outcomes) {
                     match outcome {
-                        Outcome::Committed => committed.push(g.1),
+                        Outcome::Committed => {
+                            committed.push(g.1);
+                            n += sent.records.len();
+                            bytes += sent.records.iter().map(|r| r.bytes.len()).sum::<usize>();
+                        }
                         Outcome::Fenced => lost.append(&mut g.2),
                     }
                 }
                 shared.batches.fetch_add(1, Ordering::Relaxed);
-                let n = records.iter().map(|m| m.records.len()).sum::<usize>();
                 shared.records.fetch_add(n as u64, Ordering::Relaxed);
-                let bytes: usize = records
-                    .iter()
-                    .flat_map(|m| &m.records)
-                    .map(|r| r.bytes.len())
-                    .sum();
                 shared.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
                 if attempts > 1 {
                     debug!(attempts, "a batch committed after retries");
@@ -523,5 +522,96 @@ fn snapshot_due_maps(shared: &Shared, committer: &Committer, maps: &[u32]) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use seatcluster::testing::EtcdCluster;
+    use seatcluster::{LoadedMap, Lost, MapEvents, MapOwner, Node, NodeConfig};
+    use seatcore::SeatMap;
+
+    use super::*;
+
+    struct Accept;
+    impl MapEvents for Accept {
+        fn gained(&self, _: &str, _: Fence, _: LoadedMap) -> Result<(), String> {
+            Ok(())
+        }
+        fn lost(&self, _: &str, _: Fence, _: Lost) {}
+    }
+
+    fn state(id: u32, name: &str) -> Arc<MapState> {
+        let spec: seatplan::MapSpec = "10".parse().unwrap();
+        Arc::new(MapState::new(id, name, spec, SeatMap::new(10).unwrap()))
+    }
+
+    fn mine(node: &Node, map: &str) -> Fence {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let MapOwner::Mine(fence) = node.owner_of(map) {
+                return fence;
+            }
+            assert!(Instant::now() < deadline, "the node never took {map}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The commit fence, through the journal: records under a fence the
+    /// node no longer holds are lost (never acknowledged, not in etcd),
+    /// while the other map's records of the same batch commit.
+    #[test]
+    fn records_under_a_stale_fence_are_lost_and_the_rest_commits() {
+        let Some(etcd) = EtcdCluster::start("seatnet cluster log fence", 1) else {
+            return;
+        };
+        let config = NodeConfig::new(&etcd.endpoints(), "n1", "127.0.0.1:1", &["good", "stale"]);
+        let node = Node::start(config, Arc::new(Accept)).unwrap();
+        let good = mine(&node, "good");
+        let held = mine(&node, "stale");
+        let stale = Fence {
+            revision: held.revision - 1,
+            ..held
+        };
+        let log = ClusterLog::new();
+        log.register("good", good, 1, 0, state(0, "good"));
+        log.register("stale", stale, 1, 0, state(1, "stale"));
+        // Queued before the committer starts: one batch.
+        let a = log.append(0, 5, |_| b"first".to_vec()).unwrap();
+        let b = log.append(1, 5, |_| b"lost".to_vec()).unwrap();
+        let c = log.append(0, 6, |_| b"second".to_vec()).unwrap();
+        assert_eq!((a.seq, b.seq, c.seq), (1, 2, 3));
+        // An unregistered map takes nothing.
+        assert!(matches!(
+            log.append(7, 5, |_| Vec::new()),
+            Err(AppendError::Unavailable(_))
+        ));
+        log.start(node.committer()).unwrap();
+        assert!(log.wait_durable(a).is_ok());
+        assert!(log.wait_durable(c).is_ok());
+        assert!(log.wait_durable(b).is_err());
+        assert!(log.acknowledged() >= 3);
+        assert!(log.lost_between(2, 2) && log.lost_between(1, 3));
+        assert!(!log.lost_between(1, 1) && !log.lost_between(3, 3));
+        let committed = node.load_map("good").unwrap();
+        let bodies: Vec<_> = committed
+            .records
+            .iter()
+            .map(|r| (r.seq, r.bytes[8..].to_vec()))
+            .collect();
+        assert_eq!(bodies, [(1, b"first".to_vec()), (2, b"second".to_vec())]);
+        assert_eq!(committed.records[0].bytes[..8], 5u64.to_le_bytes());
+        assert!(node.load_map("stale").unwrap().records.is_empty());
+        assert_eq!(log.stats().records, 2);
+        // Unregistered: the map's next change is refused.
+        log.unregister("good");
+        assert!(matches!(
+            log.append(0, 5, |_| Vec::new()),
+            Err(AppendError::Unavailable(_))
+        ));
+        log.stop();
+        node.shutdown().unwrap();
     }
 }
