@@ -72,7 +72,10 @@ fn a_request_for_another_nodes_map_is_moved_there() {
     let Some(etcd) = EtcdCluster::start("seatnet cluster moved", 3) else {
         return;
     };
-    let a = TestServer::start(node_config(&etcd, "node-a"));
+    let a = TestServer::start(Config {
+        admin_listen: Some("127.0.0.1:0".into()),
+        ..node_config(&etcd, "node-a")
+    });
     let mut b = TestServer::start(node_config(&etcd, "node-b"));
     let (mut ca, mut cb) = (a.line_client(), b.line_client());
     let (addr_a, addr_b) = (a.addr.to_string(), b.addr.to_string());
@@ -89,6 +92,12 @@ fn a_request_for_another_nodes_map_is_moved_there() {
     let on_b: Vec<&String> = by_b.keys().filter(|m| by_b[*m] == "here").collect();
     let on_a: Vec<&String> = by_a.keys().filter(|m| by_a[*m] == "here").collect();
     assert_eq!(on_a.len() + on_b.len(), 5, "{seen:?}");
+    // etcd keeps the state: no snapshot or backup of a node's own.
+    let mut operator = LineClient::connect(a.admin.expect("an operator port"));
+    for command in ["SNAPSHOT", "BACKUP /tmp/never-written"] {
+        let reply = operator.ask(command);
+        assert!(reply.starts_with("ERR not-in-cluster: "), "{reply}");
+    }
     // Maps are not added or removed on one node of a cluster.
     assert!(
         ca.ask("ADDMAP X 10")
