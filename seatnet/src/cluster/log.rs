@@ -377,7 +377,7 @@ fn run(shared: &Shared) {
         let Some(high) = batch.last().map(|p| p.ticket) else {
             return;
         };
-        let (lost, committed_maps) = commit(shared, committer, &batch, stopping);
+        let (lost, committed_maps) = commit(shared, committer, batch, stopping);
         {
             let mut progress = shared.progress.lock();
             progress.note_lost(lost);
@@ -397,7 +397,7 @@ fn run(shared: &Shared) {
 fn commit(
     shared: &Shared,
     committer: &Committer,
-    batch: &[Pending],
+    batch: Vec<Pending>,
     stopping: bool,
 ) -> (Vec<u64>, Vec<u32>) {
     // One group per map name, in first-appearance order. A map lost and
@@ -406,9 +406,9 @@ fn commit(
     // at once (a batch may name a map only once).
     let mut groups: Vec<(MapRecords, u32, Vec<u64>)> = Vec::new();
     let mut lost = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut index: HashMap<Arc<str>, usize> = HashMap::new();
     for p in batch {
-        let i = *index.entry(&p.name).or_insert_with(|| {
+        let i = *index.entry(Arc::clone(&p.name)).or_insert_with(|| {
             groups.push((
                 MapRecords {
                     map: p.name.to_string(),
@@ -432,11 +432,15 @@ fn commit(
         }
         group.0.records.push(Record {
             seq: p.map_seq,
-            bytes: p.bytes.clone(),
+            bytes: p.bytes,
         });
         group.2.push(p.ticket);
     }
-    let records: Vec<MapRecords> = groups.iter().map(|g| g.0.clone()).collect();
+    let (records, groups): (Vec<MapRecords>, Vec<(u32, Vec<u64>)>) = groups
+        .into_iter()
+        .map(|(records, map, tickets)| (records, (map, tickets)))
+        .unzip();
+    let mut groups = groups;
     let mut delay = Duration::from_millis(20);
     let started = Instant::now();
     let mut attempts = 0u32;
@@ -445,20 +449,19 @@ fn commit(
         match committer.commit(&records) {
             Ok(outcomes) => {
                 let mut committed = Vec::new();
-                for (g, outcome) in groups.iter_mut().zip(outcomes) {
+                let (mut n, mut bytes) = (0, 0);
+                for ((g, sent), outcome) in groups.iter_mut().zip(&records).zip(outcomes) {
                     match outcome {
-                        Outcome::Committed => committed.push(g.1),
-                        Outcome::Fenced => lost.append(&mut g.2),
+                        Outcome::Committed => {
+                            committed.push(g.0);
+                            n += sent.records.len();
+                            bytes += sent.records.iter().map(|r| r.bytes.len()).sum::<usize>();
+                        }
+                        Outcome::Fenced => lost.append(&mut g.1),
                     }
                 }
                 shared.batches.fetch_add(1, Ordering::Relaxed);
-                let n = records.iter().map(|m| m.records.len()).sum::<usize>();
                 shared.records.fetch_add(n as u64, Ordering::Relaxed);
-                let bytes: usize = records
-                    .iter()
-                    .flat_map(|m| &m.records)
-                    .map(|r| r.bytes.len())
-                    .sum();
                 shared.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
                 if attempts > 1 {
                     debug!(attempts, "a batch committed after retries");
@@ -473,7 +476,7 @@ fn commit(
                     && started.elapsed() > Duration::from_secs(5);
                 if give_up {
                     warn!(error = %e, "stopping: a batch could not be committed to etcd; its replies are not sent");
-                    lost.extend(groups.iter().flat_map(|g| g.2.iter().copied()));
+                    lost.extend(groups.iter().flat_map(|g| g.1.iter().copied()));
                     return (lost, Vec::new());
                 }
                 if attempts == 1 || attempts.is_power_of_two() {
@@ -523,5 +526,96 @@ fn snapshot_due_maps(shared: &Shared, committer: &Committer, maps: &[u32]) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use seatcluster::testing::EtcdCluster;
+    use seatcluster::{LoadedMap, Lost, MapEvents, MapOwner, Node, NodeConfig};
+    use seatcore::SeatMap;
+
+    use super::*;
+
+    struct Accept;
+    impl MapEvents for Accept {
+        fn gained(&self, _: &str, _: Fence, _: LoadedMap) -> Result<(), String> {
+            Ok(())
+        }
+        fn lost(&self, _: &str, _: Fence, _: Lost) {}
+    }
+
+    fn state(id: u32, name: &str) -> Arc<MapState> {
+        let spec: seatplan::MapSpec = "10".parse().unwrap();
+        Arc::new(MapState::new(id, name, spec, SeatMap::new(10).unwrap()))
+    }
+
+    fn mine(node: &Node, map: &str) -> Fence {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let MapOwner::Mine(fence) = node.owner_of(map) {
+                return fence;
+            }
+            assert!(Instant::now() < deadline, "the node never took {map}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The commit fence, through the journal: records under a fence the
+    /// node no longer holds are lost (never acknowledged, not in etcd),
+    /// while the other map's records of the same batch commit.
+    #[test]
+    fn records_under_a_stale_fence_are_lost_and_the_rest_commits() {
+        let Some(etcd) = EtcdCluster::start("seatnet cluster log fence", 1) else {
+            return;
+        };
+        let config = NodeConfig::new(&etcd.endpoints(), "n1", "127.0.0.1:1", &["good", "stale"]);
+        let node = Node::start(config, Arc::new(Accept)).unwrap();
+        let good = mine(&node, "good");
+        let held = mine(&node, "stale");
+        let stale = Fence {
+            revision: held.revision - 1,
+            ..held
+        };
+        let log = ClusterLog::new();
+        log.register("good", good, 1, 0, state(0, "good"));
+        log.register("stale", stale, 1, 0, state(1, "stale"));
+        // Queued before the committer starts: one batch.
+        let a = log.append(0, 5, |_| b"first".to_vec()).unwrap();
+        let b = log.append(1, 5, |_| b"lost".to_vec()).unwrap();
+        let c = log.append(0, 6, |_| b"second".to_vec()).unwrap();
+        assert_eq!((a.seq, b.seq, c.seq), (1, 2, 3));
+        // An unregistered map takes nothing.
+        assert!(matches!(
+            log.append(7, 5, |_| Vec::new()),
+            Err(AppendError::Unavailable(_))
+        ));
+        log.start(node.committer()).unwrap();
+        assert!(log.wait_durable(a).is_ok());
+        assert!(log.wait_durable(c).is_ok());
+        assert!(log.wait_durable(b).is_err());
+        assert!(log.acknowledged() >= 3);
+        assert!(log.lost_between(2, 2) && log.lost_between(1, 3));
+        assert!(!log.lost_between(1, 1) && !log.lost_between(3, 3));
+        let committed = node.load_map("good").unwrap();
+        let bodies: Vec<_> = committed
+            .records
+            .iter()
+            .map(|r| (r.seq, r.bytes[8..].to_vec()))
+            .collect();
+        assert_eq!(bodies, [(1, b"first".to_vec()), (2, b"second".to_vec())]);
+        assert_eq!(committed.records[0].bytes[..8], 5u64.to_le_bytes());
+        assert!(node.load_map("stale").unwrap().records.is_empty());
+        assert_eq!(log.stats().records, 2);
+        // Unregistered: the map's next change is refused.
+        log.unregister("good");
+        assert!(matches!(
+            log.append(0, 5, |_| Vec::new()),
+            Err(AppendError::Unavailable(_))
+        ));
+        log.stop();
+        node.shutdown().unwrap();
     }
 }
