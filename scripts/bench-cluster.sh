@@ -26,6 +26,7 @@
 #   scripts/bench-cluster.sh                 # about 8 minutes
 #   ROUNDS=1 DURATION=2 TAKEOVERS=2 scripts/bench-cluster.sh   # a quick try
 #   ROUNDS=5 DURATION=10 TAKEOVERS=40 LEASE_TTL=3 scripts/bench-cluster.sh
+#   ROUNDS=0 LEASE_TTL=3 scripts/bench-cluster.sh             # takeovers only
 #
 # Workload (seatnet-bench's own, as scripts/bench-durable.sh): requests of
 # K=2 random seats out of SEATS (default 10,000,000, so nearly every seat is
@@ -337,12 +338,19 @@ stable() {
 }
 
 for i in $(seq "$TAKEOVERS"); do
-    stable
-    line=$("$PROBE" "127.0.0.1:${NPORT[$SURVIVOR]}" T "127.0.0.1:${NPORT[$OWNER]}" \
-        "${NPID[$OWNER]}") || {
-        echo "takeover $i failed (owner $OWNER, survivor $SURVIVOR)" >&2
-        exit 1
-    }
+    # A map may still move after the owners looked stable (a node hands
+    # one back every few seconds): the probe then refuses before killing
+    # anything, and the round starts again (at most 3 times).
+    for attempt in 1 2 3; do
+        stable
+        line=$("$PROBE" "127.0.0.1:${NPORT[$SURVIVOR]}" T "127.0.0.1:${NPORT[$OWNER]}" \
+            "${NPID[$OWNER]}") && break
+        if [ "$attempt" = 3 ] || ! kill -0 "${NPID[$OWNER]}" 2>/dev/null; then
+            echo "takeover $i failed (owner $OWNER, survivor $SURVIVOR)" >&2
+            exit 1
+        fi
+        echo "  $i: the owners changed before the kill; again"
+    done
     echo "  $i: killed $OWNER, served by $SURVIVOR: $line"
     echo "$line" >>"$TAKEN"
     stop "${NPID[$OWNER]}" KILL
@@ -381,32 +389,33 @@ def per_txn(run):
 def txn_rate(run):
     return run["batches"] / run["seconds"]
 
-print(f"\n== median of {sys.argv[3]} rounds (lowest-highest); latency in ms")
-print("| connections | system | req/s | p50 ms | p99 ms | errors | records per txn / sync | txn / syncs per s | snapshots in etcd (largest) |")
-print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
-conns_list = [int(c) for c in sys.argv[4].split()]
-for conns in conns_list:
-    for system, name in (("cluster", "cluster node, etcd journal"), ("durable", "single durable, fsync always")):
-        rs = runs[(system, conns)]
-        batch = statistics.median(per_txn(r) for r in rs)
-        rate = statistics.median(txn_rate(r) for r in rs)
-        snaps = "-"
-        if system == "cluster":
-            largest = max(r["snap_bytes"] for r in rs)
-            snaps = f"{statistics.median(r['snaps'] for r in rs):g} a run ({largest / 2**20:.1f} MiB)"
-        rate_cell = spread(system, conns, "rate", lambda v: f"{v:,.0f}")
-        p99_cell = spread(system, conns, "p99", lambda v: f"{v:.1f}")
-        print(f"| {conns} | {name} | {rate_cell} | {med(system, conns, 'p50'):.2f} | {p99_cell} "
-              f"| {sum(r['errors'] for r in rs)} | {batch:.1f} | {rate:,.0f} | {snaps} |")
+if runs:  # ROUNDS=0: takeovers only
+    print(f"\n== median of {sys.argv[3]} rounds (lowest-highest); latency in ms")
+    print("| connections | system | req/s | p50 ms | p99 ms | errors | records per txn / sync | txn / syncs per s | snapshots in etcd (largest) |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    conns_list = [int(c) for c in sys.argv[4].split()]
+    for conns in conns_list:
+        for system, name in (("cluster", "cluster node, etcd journal"), ("durable", "single durable, fsync always")):
+            rs = runs[(system, conns)]
+            batch = statistics.median(per_txn(r) for r in rs)
+            rate = statistics.median(txn_rate(r) for r in rs)
+            snaps = "-"
+            if system == "cluster":
+                largest = max(r["snap_bytes"] for r in rs)
+                snaps = f"{statistics.median(r['snaps'] for r in rs):g} a run ({largest / 2**20:.1f} MiB)"
+            rate_cell = spread(system, conns, "rate", lambda v: f"{v:,.0f}")
+            p99_cell = spread(system, conns, "p99", lambda v: f"{v:.1f}")
+            print(f"| {conns} | {name} | {rate_cell} | {med(system, conns, 'p50'):.2f} | {p99_cell} "
+                  f"| {sum(r['errors'] for r in rs)} | {batch:.1f} | {rate:,.0f} | {snaps} |")
 
-print("\n| ratio cluster / durable | req/s (median) | each round | p99 (median) |")
-print("|---|---:|---|---:|")
-for conns in conns_list:
-    c = {r["round"]: r for r in runs[("cluster", conns)]}
-    d = {r["round"]: r for r in runs[("durable", conns)]}
-    each = ", ".join(f"{c[k]['rate'] / d[k]['rate']:.2f}" for k in sorted(c) if k in d and d[k]["rate"])
-    print(f"| {conns} connections | {med('cluster', conns, 'rate') / med('durable', conns, 'rate'):.2f} "
-          f"| {each} | {med('cluster', conns, 'p99') / med('durable', conns, 'p99'):.1f}x |")
+    print("\n| ratio cluster / durable | req/s (median) | each round | p99 (median) |")
+    print("|---|---:|---|---:|")
+    for conns in conns_list:
+        c = {r["round"]: r for r in runs[("cluster", conns)]}
+        d = {r["round"]: r for r in runs[("durable", conns)]}
+        each = ", ".join(f"{c[k]['rate'] / d[k]['rate']:.2f}" for k in sorted(c) if k in d and d[k]["rate"])
+        print(f"| {conns} connections | {med('cluster', conns, 'rate') / med('durable', conns, 'rate'):.2f} "
+              f"| {each} | {med('cluster', conns, 'p99') / med('durable', conns, 'p99'):.1f}x |")
 
 taken = [dict(kv.split("=") for kv in line.split()) for line in open(sys.argv[2])]
 if taken:
