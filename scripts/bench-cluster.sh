@@ -13,7 +13,8 @@
 #    req/s and p99 latency of the rounds, the ratio cluster / durable, and
 #    the cluster node's etcd transactions: records per transaction
 #    (journal_records / journal_batches of STATS, read before and after
-#    each run) and transactions per second.
+#    each run), transactions per second, and the map snapshots the node
+#    stored in etcd meanwhile (from its debug log).
 # 2. Takeover. Two nodes (--lease-ttl LEASE_TTL, default 5) and a map T;
 #    TAKEOVERS times (default 20): wait until the owners are stable, find
 #    T's owner (MAPS), book a few seats of T through the other node (the
@@ -37,7 +38,7 @@
 # process listens on 127.0.0.1 only; etcd's and the durable server's data
 # directories are under one temporary directory on the same disk
 # (BENCH_DIR, default target/), removed at the end with every process this
-# script started, however it ends.
+# script started, however it ends (short of a kill -9 of the script).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
