@@ -30,7 +30,7 @@ use seatlog::{Storage, Ticket};
 
 pub use defs::{MAX_MAP_NAME, MapDef, check_name, resolve_maps};
 
-use crate::durable::{Commit, DataError, DataOptions, Durable, IdTable, Opened};
+use crate::durable::{Commit, DataError, DataOptions, Durable, IdTable, Log, Opened};
 use crate::inventory::{
     Access, Answered, Clock, HoldTimer, Inventory, MapState, Scratch, SystemClock,
 };
@@ -112,13 +112,13 @@ impl Catalog {
         Catalog::assemble(maps, None, max_seats_per_request)
     }
 
-    /// The maps `defs` of a cluster node, journaled through `log` (etcd).
-    /// Each starts empty and is served only once the node gains it and
-    /// swaps in its state from etcd ([`swap_map`](Self::swap_map)).
+    /// The maps `defs` of a cluster node, journaled through `journal`
+    /// (etcd). Each starts empty and is served only once the node gains it
+    /// and swaps in its state from etcd ([`swap_map`](Self::swap_map)).
     pub(crate) fn for_cluster(
         defs: &[MapDef],
         max_seats_per_request: u64,
-        log: Arc<crate::cluster::ClusterLog>,
+        journal: Log,
     ) -> Result<Catalog, String> {
         let mut maps = IdTable::default();
         for def in defs {
@@ -132,7 +132,7 @@ impl Catalog {
             ))?;
         }
         let durable = Arc::new(Durable {
-            journal: crate::durable::Log::Cluster(log),
+            journal,
             snapshot_every: 0,
             last_snapshot: Mutex::new(0),
             maps: RwLock::new(IdTable::default()),
