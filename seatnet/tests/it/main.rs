@@ -27,6 +27,9 @@
 //!   `NODES`, `MAPS` with owners, `seatnet-client` following `ERR moved`,
 //!   a killed node's maps served by another, a frozen node granting
 //!   nothing when it wakes;
+//! - `cluster_failover`: the journal through etcd end to end: acknowledged
+//!   changes survive `kill -9` of their owner under load, etcd members
+//!   killed and restarted, and a node cut off from etcd;
 //! - `client_cli`: `seatnet-client` against a fake original server and the
 //!   real `seatnet-server`;
 //! - `bench_cli`: short, bounded `seatnet-bench` runs and its double-grant
@@ -38,6 +41,7 @@ mod bench_cli;
 mod bounded;
 mod client_cli;
 mod cluster;
+mod cluster_failover;
 mod commands;
 mod concurrency;
 mod durable;
