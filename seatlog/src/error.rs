@@ -140,7 +140,9 @@ impl std::error::Error for Error {
 pub struct Fatal(Arc<str>);
 
 impl Fatal {
-    pub(crate) fn new(msg: String) -> Fatal {
+    /// A failure with this text (also for journals built on this API
+    /// elsewhere, such as a journal kept in another store).
+    pub fn new(msg: String) -> Fatal {
         Fatal(msg.into())
     }
 
@@ -177,6 +179,10 @@ pub enum AppendError {
     },
     /// The journal has failed.
     Failed(Fatal),
+    /// The journal cannot take records for this map right now (a journal
+    /// kept elsewhere, such as seatnet's cluster journal in etcd, whose
+    /// map has left this node). Nothing was queued; the text says why.
+    Unavailable(String),
 }
 
 impl fmt::Display for AppendError {
@@ -188,6 +194,7 @@ impl fmt::Display for AppendError {
                 write!(f, "record of {len} bytes exceeds the maximum of {max}")
             }
             AppendError::Failed(fatal) => fatal.fmt(f),
+            AppendError::Unavailable(why) => f.write_str(why),
         }
     }
 }

@@ -153,6 +153,12 @@ impl Config {
         }
         if let Some(cluster) = &self.cluster {
             cluster.validate()?;
+            if self.data_dir.is_some() {
+                return Err(
+                    "--data-dir and --etcd: a cluster node keeps every change in etcd, not in a data directory; give one or the other"
+                        .into(),
+                );
+            }
         }
         if self.max_seats_per_request == 0 {
             return Err("max-seats-per-request must be at least 1".into());

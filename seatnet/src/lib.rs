@@ -12,10 +12,11 @@
 //!   [`Server::run`] (blocks until shutdown; the calling thread is the
 //!   readiness poller, a pool of workers answers requests);
 //! - [`ShutdownHandle`]: stops a running server from any thread;
-//! - [`ClusterConfig`] ([`Config::cluster`], `cluster.rs`): cluster mode,
+//! - [`ClusterConfig`] ([`Config::cluster`], `cluster/`): cluster mode,
 //!   a [`seatcluster::Node`] saying per request whether this server serves
-//!   the map (`ERR moved`, `ERR no-owner`), `NODES`, `MAPS` with owners
-//!   (routing only so far; `docs/cluster.md`).
+//!   the map (`ERR moved`, `ERR no-owner`), every change committed to etcd
+//!   before its reply, maps rebuilt from etcd when the node takes them
+//!   over, `NODES`, `MAPS` with owners (`docs/cluster.md`).
 //!
 //! # Answering requests
 //!

@@ -15,7 +15,7 @@ mod admin;
 mod defs;
 mod open;
 
-pub(crate) use open::{default_spec_of, rebuild};
+pub(crate) use open::{default_spec_of, rebuild, replay, restore};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -97,6 +97,76 @@ impl Catalog {
             ))?;
         }
         Catalog::assemble(maps, None, max_seats_per_request)
+    }
+
+    /// The maps `defs` of a cluster node, journaled through `log` (etcd).
+    /// Each starts empty and is served only once the node gains it and
+    /// swaps in its state from etcd ([`swap_map`](Self::swap_map)).
+    pub(crate) fn for_cluster(
+        defs: &[MapDef],
+        max_seats_per_request: u64,
+        log: Arc<crate::cluster::ClusterLog>,
+    ) -> Result<Catalog, String> {
+        let mut maps = IdTable::default();
+        for def in defs {
+            let map = seatcore::SeatMap::new(def.spec().seats())
+                .map_err(|e| format!("map '{}': {e}", def.name()))?;
+            maps.add(MapState::new(
+                maps.next_id,
+                def.name(),
+                def.spec().clone(),
+                map,
+            ))?;
+        }
+        let durable = Arc::new(Durable {
+            journal: crate::durable::Log::Cluster(log),
+            snapshot_every: 0,
+            last_snapshot: Mutex::new(0),
+            maps: RwLock::new(IdTable::default()),
+        });
+        Catalog::assemble(maps, Some(durable), max_seats_per_request)
+    }
+
+    /// Replaces the state of map `name` with the one `build` makes for a
+    /// new id (ids are never used again), and retires the old one: a
+    /// connection holding it looks the map up again at its next request,
+    /// and the cluster journal refuses the old id's records. Cluster
+    /// mode's gain (state from etcd) and loss (an empty state, freeing the
+    /// memory). Returns the new state.
+    ///
+    /// # Errors
+    ///
+    /// `build`'s error, or a message if `name` is not a map here or no id
+    /// is left; nothing changed then.
+    pub(crate) fn swap_map(
+        &self,
+        name: &str,
+        build: impl FnOnce(u32, &seatplan::MapSpec) -> Result<MapState, String>,
+    ) -> Result<Arc<MapState>, String> {
+        let _admin = self.admin.lock();
+        let old = self
+            .get(name)
+            .ok_or_else(|| format!("map {name} is not one of this server's maps"))?;
+        let id = self.by_id.read().next_id;
+        if id == u32::MAX {
+            return Err("no map ids are left".into());
+        }
+        let mut state = build(id, old.spec())?;
+        state.ids.get_mut().share_total(&self.ids_total);
+        state.holds.share_expired_total(&self.expired_total);
+        let mut inventory =
+            Inventory::from_state(state, self.durable.clone(), Arc::clone(&self.timer));
+        inventory.set_max_seats_per_request(self.max_seats);
+        let _ = self.by_id.write().add(inventory.clone());
+        self.by_name.write().insert(name.into(), inventory.clone());
+        self.by_id.write().by_id.remove(&old.state().id);
+        old.mark_retired();
+        let state = inventory.state();
+        for (reference, hold) in &state.holds.lock().open {
+            self.timer
+                .schedule(hold.expires_ms, state.id, reference.to_raw());
+        }
+        Ok(Arc::clone(state))
     }
 
     /// Opens (or creates) the data directory `dir` for the maps `defs`
@@ -399,6 +469,14 @@ impl Catalog {
         counters: &Counters,
         out: &mut Vec<u8>,
     ) -> Answered {
+        if current.as_ref().unwrap_or(&self.default).is_retired() {
+            // Cluster mode: the map's state was swapped (gained again, or
+            // lost); serve the one the catalog has now.
+            let name = current.as_ref().unwrap_or(&self.default).name();
+            if let Some(fresh) = self.get(name) {
+                *current = Some(fresh);
+            }
+        }
         let map = current.as_ref().unwrap_or(&self.default);
         let Some(command) = parse_catalog(line) else {
             return map.respond_as(access, line, scratch, counters, out);

@@ -19,7 +19,7 @@ use super::{Catalog, MapDef};
 use crate::BookingRef;
 use crate::durable::record::{Change, ChangeRecord};
 use crate::durable::state::{self, MapStateData};
-use crate::durable::{DataError, DataOptions, Durable, IdTable, Opened};
+use crate::durable::{DataError, DataOptions, Durable, IdTable, Log, Opened};
 use crate::inventory::{DEFAULT_MAP, Hold, MapState, now_ms};
 
 /// What `META` says for a default map of `spec`.
@@ -116,7 +116,7 @@ pub(super) fn open(
             .map_err(|e| DataError(format!("cannot add maps: {e}")))?;
     }
     let durable = Arc::new(Durable {
-        journal,
+        journal: Log::Disk(journal),
         snapshot_every: options.snapshot_every,
         last_snapshot: Mutex::new(opened.snapshot_seq.unwrap_or(0)),
         maps: RwLock::new(IdTable::default()),
@@ -249,7 +249,7 @@ fn parse_spec(text: &str) -> Result<MapSpec, String> {
 
 /// One map from a snapshot (`default_spec` for the map of a one-map
 /// snapshot, which did not record its spec).
-fn restore(data: MapStateData, default_spec: &MapSpec) -> Result<MapState, DataError> {
+pub(crate) fn restore(data: MapStateData, default_spec: &MapSpec) -> Result<MapState, DataError> {
     let spec = match &data.spec {
         Some(text) => parse_spec(text).map_err(DataError)?,
         None => default_spec.clone(),
@@ -288,7 +288,7 @@ fn restore(data: MapStateData, default_spec: &MapSpec) -> Result<MapState, DataE
 
 /// Applies one replayed record to its map (idempotent: replaying it over a
 /// state that already has it changes nothing).
-fn replay(state: &mut MapState, seq: u64, time_ms: u64, change: ChangeRecord) {
+pub(crate) fn replay(state: &mut MapState, seq: u64, time_ms: u64, change: ChangeRecord) {
     for run in &change.granted {
         // In range: decode checked every run against the seat count.
         let _ = state.map.set_range_mut(run.clone(), true);

@@ -10,6 +10,7 @@
 
 mod codec;
 pub(crate) mod ids;
+mod log;
 pub(crate) mod record;
 pub(crate) mod state;
 
@@ -20,9 +21,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
-use seatlog::{Fatal, Journal, SyncPolicy, Ticket};
+use seatlog::{Fatal, SyncPolicy, Ticket};
 
 use crate::inventory::MapState;
+
+pub(crate) use log::Log;
 
 /// How to keep a data directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +96,7 @@ impl std::error::Error for DataError {}
 /// snapshot, and every map (for snapshots).
 #[derive(Debug)]
 pub(crate) struct Durable {
-    pub(crate) journal: Journal,
+    pub(crate) journal: Log,
     pub(crate) snapshot_every: u64,
     /// The seq of the last snapshot written; held while one is written.
     pub(crate) last_snapshot: Mutex<u64>,
@@ -156,6 +159,7 @@ pub enum Commit {
 /// watermark reaching it covers every lower seq) or the journal's failure.
 #[derive(Debug, Default)]
 pub struct Unsettled {
+    lowest: Option<Ticket>,
     highest: Option<Ticket>,
     failed: Option<Fatal>,
 }
@@ -165,7 +169,10 @@ impl Unsettled {
     pub fn note(&mut self, commit: Commit) {
         match commit {
             Commit::None => {}
-            Commit::Pending(t) => self.highest = self.highest.max(Some(t)),
+            Commit::Pending(t) => {
+                self.lowest = Some(self.lowest.map_or(t, |l| l.min(t)));
+                self.highest = self.highest.max(Some(t));
+            }
             Commit::Failed(f) => self.failed = Some(f),
         }
     }
@@ -178,8 +185,21 @@ impl Unsettled {
 
     /// Notes every commit `other` noted.
     pub fn merge(&mut self, other: Unsettled) {
+        self.lowest = match (self.lowest, other.lowest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         self.highest = self.highest.max(other.highest);
         self.failed = self.failed.take().or(other.failed);
+    }
+
+    /// The lowest ticket a noted reply waits for: with the one
+    /// [`take`](Self::take) gives, the range whose loss (cluster mode,
+    /// [`Inventory::lost_between`](crate::Inventory::lost_between)) keeps
+    /// the replies from ever being sent.
+    #[must_use]
+    pub fn lowest(&self) -> Option<Ticket> {
+        self.lowest
     }
 
     /// The ticket the noted replies wait for (`None`: they may go out
@@ -190,6 +210,7 @@ impl Unsettled {
         if let Some(fatal) = self.failed.take() {
             fail_stop(&fatal);
         }
+        self.lowest = None;
         self.highest.take()
     }
 }

@@ -33,6 +33,11 @@ impl Durable {
 
     /// Unless `force`, not if one was written at the last seq already.
     fn snapshot_locked(&self, last: &mut u64, force: bool) -> Result<Option<u64>, DataError> {
+        // In cluster mode each map's snapshot goes to etcd
+        // (`cluster/log.rs`); there is no file to write.
+        let Some(journal) = self.journal.disk() else {
+            return Ok(None);
+        };
         let (next_id, maps) = {
             let registry = self.maps.read();
             let live: Vec<_> = registry.by_id.values().cloned().collect();
@@ -45,7 +50,7 @@ impl Durable {
             // handed out. Taken in map-id order, the one order every
             // snapshot uses (a request takes only its own map's lock).
             let _grants: Vec<_> = maps.iter().map(|m| m.grants.write()).collect();
-            let seq = self.journal.last_seq();
+            let seq = journal.last_seq();
             if seq == *last && !force {
                 return Ok(None);
             }
@@ -79,8 +84,8 @@ impl Durable {
         // The state may also hold cancels (and ids) of records after seq;
         // make them durable before the snapshot can be used, so replaying
         // them over it (idempotent) is always possible.
-        self.journal.sync().map_err(|e| DataError(e.to_string()))?;
-        self.journal
+        journal.sync().map_err(|e| DataError(e.to_string()))?;
+        journal
             .write_snapshot(seq, &bytes)
             .map_err(|e| DataError(e.to_string()))?;
         *last = seq;

@@ -115,6 +115,18 @@ impl Inventory {
         }
     }
 
+    /// Whether a change with a ticket in `low..=high` was lost: in cluster
+    /// mode, a change whose map left this node before it committed to
+    /// etcd. Replies waiting for such a ticket must never be sent. Never
+    /// with a journal on disk (a failure there stops the process), nor
+    /// without a journal.
+    #[must_use]
+    pub fn lost_between(&self, low: u64, high: u64) -> bool {
+        self.durable
+            .as_ref()
+            .is_some_and(|d| d.journal.lost_between(low, high))
+    }
+
     /// Sets (or clears) what the journal's writer calls when the
     /// [`acknowledged`](Self::acknowledged) watermark may have moved, or
     /// the journal failed. Without a journal, does nothing.
@@ -476,6 +488,13 @@ pub(super) fn refused(e: &AppendError, out: &mut Vec<u8>, spec: &MapSpec) {
             return Reply::RecordTooLarge {
                 len: *len,
                 max: *max,
+            }
+            .write_on(out, spec);
+        }
+        AppendError::Unavailable(why) => {
+            return Reply::OperatorFailed {
+                code: "no-owner",
+                why,
             }
             .write_on(out, spec);
         }

@@ -104,6 +104,10 @@ pub(crate) struct MapState {
     /// Set once by `REMOVEMAP` (`catalog/admin.rs`): every later request
     /// on a handle of this map gets `ERR removed`.
     pub(crate) removed: AtomicBool,
+    /// Set once in cluster mode when the catalog swaps this state out (the
+    /// node lost the map, or gained it again from etcd): a connection
+    /// holding it looks its map up again by name (`Catalog::respond_as`).
+    pub(crate) retired: AtomicBool,
 }
 
 impl MapState {
@@ -118,6 +122,7 @@ impl MapState {
             grants: RwLock::new(()),
             holds: Holds::default(),
             removed: AtomicBool::new(false),
+            retired: AtomicBool::new(false),
         }
     }
 }
@@ -197,6 +202,23 @@ impl Inventory {
         // remover did before (nothing it relies on; Acquire/Release is
         // the cheapest pair that keeps the flag monotonic per observer).
         self.state.removed.store(removed, Ordering::Release);
+    }
+
+    /// Whether the catalog has swapped this map's state out (cluster mode):
+    /// the map is served by a newer state under the same name, or not by
+    /// this node.
+    #[must_use]
+    pub fn is_retired(&self) -> bool {
+        // Relaxed: only a hint to look the map up again. A request that
+        // misses it runs on the old state, whose records the cluster
+        // journal refuses (its id is no longer registered), so nothing of
+        // it is ever acknowledged as a change.
+        self.state.retired.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn mark_retired(&self) {
+        // Relaxed: see `is_retired`.
+        self.state.retired.store(true, Ordering::Relaxed);
     }
 
     /// The map's name (`default` for the original's).

@@ -31,7 +31,7 @@ impl Inventory {
                     }
                 }
             },
-            Operator::Backup(dir) => match backup_into(&d.journal, Path::new(dir)) {
+            Operator::Backup(dir) => match backup_into(d.journal.disk(), Path::new(dir)) {
                 Ok(()) => {
                     *text = dir.escape_default().to_string();
                     Reply::BackedUp(text)
@@ -51,7 +51,13 @@ impl Inventory {
 /// Copies the live journal's directory into `dest`, which must not exist
 /// or be an empty directory (so a backup never mixes with other files, and
 /// never overwrites one).
-fn backup_into(journal: &seatlog::Journal, dest: &Path) -> Result<(), String> {
+fn backup_into(journal: Option<&seatlog::Journal>, dest: &Path) -> Result<(), String> {
+    let Some(journal) = journal else {
+        return Err(
+            "this node keeps its maps in etcd (cluster mode); back up etcd instead (etcdctl snapshot save)"
+                .into(),
+        );
+    };
     let shown = dest.display().to_string().escape_default().to_string();
     match std::fs::read_dir(dest) {
         Ok(mut entries) => {

@@ -61,6 +61,9 @@ pub(crate) struct Served {
     /// is durable (every journaled change they report has a seq at or
     /// below it).
     pub(crate) held: Option<Ticket>,
+    /// The lowest ticket those replies wait for (cluster mode: if any
+    /// ticket from it to `held` was lost, the replies are never sent).
+    pub(crate) held_from: u64,
 }
 
 /// Serves `conn` until it has no complete request left, or until it has
@@ -69,8 +72,13 @@ pub(crate) fn serve(conn: &mut Conn, shared: &Shared, buffers: &mut WorkerBuffer
     let mut unsettled = Unsettled::default();
     let verdict = serve_rounds(conn, shared, buffers, &mut unsettled);
     // Fail-stop here if the journal failed: such replies never go out.
+    let held_from = unsettled.lowest().map_or(0, |t| t.seq);
     let held = unsettled.take();
-    Served { verdict, held }
+    Served {
+        verdict,
+        held,
+        held_from,
+    }
 }
 
 fn serve_rounds(
@@ -238,6 +246,37 @@ impl Tally {
             close,
             commit,
         } = match route {
+            // An original-protocol client (no newline, never `USE`d a
+            // map) knows no `ERR moved`: its request is passed to the
+            // owner of `default`.
+            Route::Moved(owner)
+                if !newline && who.map.as_ref().is_none_or(|m| m.name() == DEFAULT_MAP) =>
+            {
+                match crate::cluster::forward(&owner, request, out) {
+                    Ok(()) => Answered {
+                        error: false,
+                        close: false,
+                        commit: Commit::None,
+                    },
+                    Err(why) => {
+                        debug!(%why, "passing a request to the owner of default failed");
+                        out.extend_from_slice(format!("ERR moved {owner}").as_bytes());
+                        Answered {
+                            error: true,
+                            close: false,
+                            commit: Commit::None,
+                        }
+                    }
+                }
+            }
+            Route::Moved(owner) => {
+                out.extend_from_slice(format!("ERR moved {owner}").as_bytes());
+                Answered {
+                    error: true,
+                    close: false,
+                    commit: Commit::None,
+                }
+            }
             Route::Reply(line) => {
                 out.extend_from_slice(line.as_bytes());
                 Answered {

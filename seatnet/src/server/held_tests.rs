@@ -56,7 +56,7 @@ fn a_reply_waits_for_its_sync_without_holding_a_worker() {
         threads: 1,
         ..Config::default()
     };
-    let server = Server::bind_with(config, catalog).unwrap();
+    let server = Server::bind_with(config, catalog, None).unwrap();
     let addr = server.local_addr();
     let stop = server.shutdown_handle();
     let running = std::thread::spawn(move || server.run());

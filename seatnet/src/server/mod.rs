@@ -37,7 +37,7 @@ pub use shutdown::ShutdownHandle;
 use shutdown::Stop;
 
 use crate::catalog::{Catalog, MapDef};
-use crate::cluster::Routing;
+use crate::cluster::{ClusterLog, Routing};
 use crate::config::Config;
 use crate::inventory::{Clock, Inventory, SystemClock};
 use crate::stats::Counters;
@@ -121,18 +121,30 @@ impl Server {
         let defs = config
             .all_maps()
             .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
-        let catalog = match &config.data_dir {
-            None => Catalog::new(&defs, config.max_seats_per_request)
+        // Cluster mode keeps every change in etcd (`validate` refuses a
+        // data directory with it).
+        let cluster_log = config.cluster.as_ref().map(|_| ClusterLog::new());
+        let catalog = match (&config.data_dir, &cluster_log) {
+            (_, Some(log)) => {
+                Catalog::for_cluster(&defs, config.max_seats_per_request, Arc::clone(log))
+                    .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?
+            }
+            (None, None) => Catalog::new(&defs, config.max_seats_per_request)
                 .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?,
-            Some(dir) => open_data(&config, &defs, dir)?,
+            (Some(dir), None) => open_data(&config, &defs, dir)?,
         };
         let mut catalog = catalog;
         catalog.configure_holds(config.hold_ttl, config.hold_max, clock);
-        Server::bind_with(config, catalog)
+        Server::bind_with(config, catalog, cluster_log)
     }
 
     /// Binds a server for `catalog` (made for `config`, which is valid).
-    fn bind_with(config: Config, catalog: Catalog) -> io::Result<Server> {
+    fn bind_with(
+        config: Config,
+        catalog: Catalog,
+        cluster_log: Option<Arc<ClusterLog>>,
+    ) -> io::Result<Server> {
+        let catalog = Arc::new(catalog);
         let listener = StdListener::bind((config.host.as_str(), config.port))?;
         let local_addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
@@ -143,12 +155,12 @@ impl Server {
         let max_conns = capped_max_conns(config.max_conns());
         // Joined last, once the port is bound: from here on, other nodes
         // may send clients to this one.
-        let routing = config
-            .cluster
-            .as_ref()
-            .map(|c| Routing::start(c, &catalog, local_addr.port()))
-            .transpose()
-            .map_err(io::Error::other)?;
+        let routing = match (&config.cluster, &cluster_log) {
+            (Some(c), Some(log)) => Some(
+                Routing::start(c, &catalog, log, local_addr.port()).map_err(io::Error::other)?,
+            ),
+            _ => None,
+        };
         Ok(Server {
             listener: TcpListener::from_std(listener),
             poll,
@@ -156,7 +168,7 @@ impl Server {
             max_conns,
             shared: Arc::new(Shared {
                 config,
-                catalog: Arc::new(catalog),
+                catalog,
                 counters: Counters::default(),
                 stop,
                 routing,

@@ -379,8 +379,23 @@ impl<'a> Poller<'a> {
             if entry.key().0 > acked {
                 break;
             }
-            let done = entry.remove();
-            self.home(done, true, now);
+            let mut done = entry.remove();
+            let lost = done.held.is_some_and(|held| {
+                self.shared
+                    .catalog
+                    .default_map()
+                    .lost_between(done.held_from, held.seq)
+            });
+            if lost {
+                // Cluster mode: a change among these replies never
+                // committed (its map left this node). None of them may
+                // be sent: the connection ends without them, and the
+                // client retries with its request ids elsewhere.
+                done.verdict = Err(End::Error(io::Error::other(
+                    "a change was not committed to etcd",
+                )));
+            }
+            self.home(done, !lost, now);
         }
     }
 

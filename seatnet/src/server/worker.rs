@@ -38,6 +38,8 @@ pub(crate) struct Done {
     pub(crate) verdict: Result<(), End>,
     /// Its unsent replies wait until this journal ticket is durable.
     pub(crate) held: Option<seatlog::Ticket>,
+    /// The lowest ticket they wait for ([`answer::Served::held_from`]).
+    pub(crate) held_from: u64,
 }
 
 /// How workers wake the poller when they hand a connection back: only if
@@ -121,12 +123,17 @@ pub(crate) fn spawn_workers(
 fn work(jobs: &Receiver<Job>, done: &Sender<Done>, wake: &PollerWake, shared: &Shared) {
     let mut buffers = WorkerBuffers::new();
     for Job { key, mut conn } in jobs {
-        let Served { verdict, held } = answer::serve(&mut conn, shared, &mut buffers);
+        let Served {
+            verdict,
+            held,
+            held_from,
+        } = answer::serve(&mut conn, shared, &mut buffers);
         let done_job = Done {
             key,
             conn,
             verdict,
             held,
+            held_from,
         };
         if done.send(done_job).is_err() {
             return;

@@ -141,6 +141,21 @@ fn a_request_for_another_nodes_map_is_moved_there() {
         format!("OK nodes=2 self=node-a node-a@{addr_a} node-b@{addr_b}")
     );
     assert!(cb.ask("STATS").starts_with("OK "));
+    // An original-protocol client (no newline, no `USE`) gets the same
+    // reply from either node: the one that does not own `default` passes
+    // its request to the owner.
+    let (owner, other) = if on_a.iter().any(|m| *m == "default") {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    let first = other.original_client().ask("8,9");
+    assert_eq!(first, "Reservados: [8, 9] | Indisponíveis/Inválidos: []");
+    let again = owner.original_client().ask("9,10");
+    assert_eq!(again, "Reservados: [10] | Indisponíveis/Inválidos: [9]");
+    // A line client is told where `default` is instead.
+    let mut line = other.line_client();
+    assert_eq!(line.ask("11"), format!("ERR moved {}", owner.addr));
     // `MAP name` is answered by the map's owner only.
     if let Some(map) = on_a.first() {
         let mut c = b.line_client();
@@ -159,6 +174,32 @@ fn a_request_for_another_nodes_map_is_moved_there() {
         ca.ask("NODES"),
         format!("OK nodes=1 self=node-a node-a@{addr_a}")
     );
+    // A booking made on a while it holds every map...
+    let moved = on_b.first().map(|m| (*m).clone()).expect("b owned a map");
+    assert!(ca.ask(&format!("USE {moved}")).starts_with("OK using"));
+    let booked = ca.ask("BOOK 5");
+    assert!(booked.starts_with("OK "), "{booked}");
+    // ...and a node joining again: a hands maps back (it holds more than
+    // its share) until each holds its share, and every booking goes with
+    // its map.
+    let c = TestServer::start(node_config(&etcd, "node-c"));
+    let mut cc = c.line_client();
+    eventually("a handing maps back to c", || {
+        let owners = owners(&mut cc);
+        owners.values().filter(|o| *o == "here").count() >= 2
+            && owners.values().all(|o| o == "here" || *o == addr_a)
+    });
+    for (map, owner) in owners(&mut cc) {
+        let client = if owner == "here" { &mut cc } else { &mut ca };
+        let reply = client.ask(&format!("USE {map}"));
+        assert!(reply.starts_with("OK using"), "{map} at {owner}: {reply}");
+        if map == moved {
+            assert!(
+                client.ask("BOOK 5").starts_with("ERR "),
+                "{map} lost seat 5"
+            );
+        }
+    }
 }
 
 #[test]
@@ -172,7 +213,7 @@ fn a_killed_nodes_maps_are_served_by_another() {
     let second = start("n2");
     assert!(
         first.first_line.ends_with(&format!(
-            "in memory only, cluster node n1 through etcd {endpoints})\n"
+            "durable in etcd, cluster node n1 through etcd {endpoints})\n"
         )),
         "{}",
         first.first_line
@@ -191,6 +232,15 @@ fn a_killed_nodes_maps_are_served_by_another() {
     });
     let map = &theirs[0];
     assert_eq!(c2.ask(&format!("USE {map}")), format!("ERR moved {addr1}"));
+    // Acknowledged by n1 before it dies: a booking and a hold.
+    let mut c1 = LineClient::connect(first.addr);
+    assert!(c1.ask(&format!("USE {map}")).starts_with("OK using"));
+    let booked = c1.ask("BOOK 3,4 id=before-the-kill");
+    assert!(booked.starts_with("OK "), "{booked}");
+    let reference = booked.split(' ').nth(1).unwrap().to_owned();
+    let held = c1.ask("HOLD 9");
+    assert!(held.starts_with("OK "), "{held}");
+    let hold = held.split(' ').nth(1).unwrap().to_owned();
     drop(first); // kill -9: the lease is not revoked, it expires
     // The client, asking n2, waits out the takeover by itself: n2 first
     // sends it to the dead n1 (which does not answer), then says no-owner,
@@ -213,6 +263,21 @@ fn a_killed_nodes_maps_are_served_by_another() {
         c2.ask("BOOK 7").starts_with("ERR "),
         "seat 7 was booked by the client"
     );
+    // What n1 acknowledged is on n2, rebuilt from etcd: the booking (its
+    // seats taken, its reference known, its id's reply the same byte for
+    // byte) and the hold.
+    assert!(c2.ask("BOOK 3").starts_with("ERR "), "seat 3 is free again");
+    assert_eq!(c2.ask("BOOK 3,4 id=before-the-kill"), booked);
+    assert!(
+        c2.ask(&format!("SHOW {reference}")).contains("booked"),
+        "the booking is gone"
+    );
+    assert!(c2.ask(&format!("SHOW {hold}")).contains("held"));
+    assert!(
+        c2.ask(&format!("CANCEL {reference}"))
+            .starts_with("OK cancelled")
+    );
+    assert!(c2.ask("BOOK 3,4").starts_with("OK "));
 }
 
 /// Sends `signal` (`STOP`, `CONT`) to `child` with kill(1).

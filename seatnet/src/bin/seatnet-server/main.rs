@@ -157,9 +157,10 @@ struct Args {
     /// Join a cluster through these etcd members (HOST:PORT, comma-separated;
     /// docs/cluster.md): the maps are spread over the live nodes, and a
     /// request for a map another node serves is answered "ERR moved
-    /// HOST:PORT". Needs --node and --advertise. Off by default. Incomplete:
-    /// changes are not yet journaled through etcd, so a map that moves to
-    /// another node loses the bookings made on its old owner.
+    /// HOST:PORT". Every change is committed to etcd before it is
+    /// acknowledged, so when a node dies another takes its maps with every
+    /// acknowledged booking, hold and request id. Needs --node and
+    /// --advertise; not with --data-dir. Off by default.
     #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',', requires_all = ["node", "advertise"])]
     etcd: Vec<String>,
 
@@ -302,13 +303,6 @@ fn run(args: Args) -> Result<(), String> {
             "--io is deprecated and ignored: one I/O design serves every connection"
         );
     }
-    if !args.etcd.is_empty() {
-        tracing::warn!(
-            "cluster mode is incomplete: changes are not yet journaled through etcd, so a map \
-             that moves to another node loses the bookings made on its old owner \
-             (docs/cluster.md, \"The server wiring\")"
-        );
-    }
     raise_descriptor_limit();
     let config = Config {
         host: args.host,
@@ -363,6 +357,7 @@ fn run(args: Args) -> Result<(), String> {
     stop_on_signals(server.shutdown_handle())?;
     let mut stdout = std::io::stdout().lock();
     let mut storage = match &config.data_dir {
+        None if config.cluster.is_some() => "durable in etcd".to_string(),
         None => "in memory only".to_string(),
         Some(dir) => format!(
             "durable in {}, fsync {}",

@@ -1,26 +1,39 @@
-//! Cluster mode (`--etcd`): which node serves which map, asked per
-//! request of a [`seatcluster::Node`] (`docs/cluster.md`).
+//! Cluster mode (`--etcd`): maps owned by one node at a time and
+//! journaled through etcd (`docs/cluster.md`).
 //!
 //! - [`ClusterConfig`]: the flags (`--etcd`, `--node`, `--advertise`,
 //!   `--lease-ttl`);
 //! - `Routing`: the node, started over the catalog's maps; before a
 //!   request reaches the catalog it says whether this node may answer it
 //!   (`ERR moved <host:port>`, `ERR no-owner ...` otherwise), answers
-//!   `NODES`, and adds the owners to `MAPS`.
-//!
-//! What is wired is the routing only: changes are still journaled by this
-//! node alone (in memory, or `--data-dir`), not through etcd, so a map
-//! taken over after its owner died starts from etcd's state, which this
-//! server never writes. A map whose state in etcd is not empty is refused
-//! (`gained` answers an error, the node gives the map up) rather than
-//! served without it. `docs/cluster.md` lists what is left.
+//!   `NODES`, and adds the owners to `MAPS`;
+//! - `log`: [`ClusterLog`], the journal whose batches are fenced etcd
+//!   transactions, committed before their replies are sent;
+//! - `events`: what the server does when the node gains a map (rebuild it
+//!   from etcd, swap it into the catalog, register it with the journal)
+//!   or loses one (drop it);
+//! - `state`: a map's snapshot and records as etcd keeps them;
+//! - `hand_back`: giving maps back to a node that rejoins, so the maps
+//!   spread again;
+//! - `proxy`: original-protocol clients passed to the owner of `default`.
+
+mod events;
+mod hand_back;
+mod log;
+mod proxy;
+mod state;
+
+pub(crate) use log::ClusterLog;
+pub(crate) use proxy::forward;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use seatcluster::{Fence, LoadedMap, Lost, MapEvents, MapOwner, Node, NodeConfig};
+use seatcluster::{MapOwner, Node, NodeConfig};
 use tracing::{info, warn};
+
+use self::events::Events;
 
 use crate::catalog::Catalog;
 use crate::protocol::{CatalogCommand, parse_catalog};
@@ -88,9 +101,14 @@ impl ClusterConfig {
 /// The node a server runs in cluster mode, and the routing of requests.
 #[derive(Debug)]
 pub(crate) struct Routing {
-    node: Node,
+    node: Arc<Node>,
     /// The maps the node was started with (those it may be asked about).
     maps: HashSet<Box<str>>,
+    /// The journal in etcd, flushed before the node leaves.
+    log: Arc<ClusterLog>,
+    /// The thread handing maps back (`hand_back.rs`), stopped by dropping
+    /// the sender.
+    hand_back: Option<(crossbeam_channel::Sender<()>, std::thread::JoinHandle<()>)>,
 }
 
 /// What a request may do on this node.
@@ -101,7 +119,10 @@ pub(crate) enum Route {
     Here,
     /// Answer it here, then add the owners to the `MAPS` reply.
     Maps,
-    /// This reply instead (`ERR moved`, `ERR no-owner`, `NODES`).
+    /// Another node owns the map, at this address (`ERR moved`, or the
+    /// request is passed there for an original-protocol client).
+    Moved(Arc<str>),
+    /// This reply instead (`ERR no-owner`, `NODES`).
     Reply(String),
 }
 
@@ -114,7 +135,8 @@ impl Routing {
     /// A message if etcd cannot be reached or refuses the node.
     pub(crate) fn start(
         config: &ClusterConfig,
-        catalog: &Catalog,
+        catalog: &Arc<Catalog>,
+        log: &Arc<ClusterLog>,
         bound: u16,
     ) -> Result<Routing, String> {
         let maps: Vec<String> = catalog.maps().iter().map(|m| m.name().to_owned()).collect();
@@ -124,17 +146,48 @@ impl Routing {
         };
         let mut node_config = NodeConfig::new(&config.endpoints, &config.node, &advertise, &maps);
         node_config.lease_ttl = config.lease_ttl;
-        let node = Node::start(node_config, Arc::new(Events))
+        let events = Events {
+            catalog: Arc::clone(catalog),
+            log: Arc::clone(log),
+        };
+        let node = Node::start(node_config, Arc::new(events))
             .map_err(|e| format!("cannot join the cluster: {e}"))?;
+        let node = Arc::new(node);
+        log.start(node.committer())
+            .map_err(|e| format!("cannot start the committer thread: {e}"))?;
+        let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
+        let hand_back = {
+            let (node, log) = (Arc::clone(&node), Arc::clone(log));
+            std::thread::Builder::new()
+                .name("seatnet-hand-back".into())
+                .spawn(move || hand_back::run(&node, &log, &stopped))
+                .map_err(|e| format!("cannot start the hand-back thread: {e}"))?
+        };
         info!(node = %config.node, %advertise, maps = maps.len(), "joined the cluster");
         let maps = maps.into_iter().map(String::into_boxed_str).collect();
-        Ok(Routing { node, maps })
+        Ok(Routing {
+            node,
+            maps,
+            log: Arc::clone(log),
+            hand_back: Some((stop, hand_back)),
+        })
     }
 
     /// Leaves the cluster: drops every map and revokes the lease, so the
     /// other nodes take the maps at their next poll.
-    pub(crate) fn leave(self) {
-        if let Err(e) = self.node.shutdown() {
+    pub(crate) fn leave(mut self) {
+        if let Some((stop, thread)) = self.hand_back.take() {
+            drop(stop);
+            let _ = thread.join();
+        }
+        // What is queued commits first (replies already gone are not
+        // waiting for it, but a record must not be dropped half-sent).
+        self.log.stop();
+        let Some(node) = Arc::into_inner(self.node) else {
+            warn!("leaving the cluster: the node is still in use; its lease expires by itself");
+            return;
+        };
+        if let Err(e) = node.shutdown() {
             warn!(error = %e, "leaving the cluster: the lease was not revoked (it expires by itself)");
         }
     }
@@ -171,7 +224,7 @@ impl Routing {
         };
         match self.node.owner_of(map) {
             MapOwner::Mine(_) => Route::Here,
-            MapOwner::Other(addr) => Route::Reply(format!("ERR moved {addr}")),
+            MapOwner::Other(addr) => Route::Moved(addr),
             // A map this server does not know: the catalog says so.
             MapOwner::Unknown if !self.maps.contains(map) => Route::Here,
             MapOwner::Unknown => Route::Reply(self.no_owner_line(map)),
@@ -249,35 +302,6 @@ fn first_word(request: &[u8]) -> &[u8] {
         .position(u8::is_ascii_whitespace)
         .unwrap_or(rest.len());
     &rest[..end]
-}
-
-/// The server's side of the node's events. Changes are not journaled
-/// through etcd yet (see the module), so a map's state in etcd is empty
-/// unless another kind of server wrote it; such a map is refused, never
-/// served without its history.
-#[derive(Debug)]
-struct Events;
-
-impl MapEvents for Events {
-    fn gained(&self, map: &str, fence: Fence, state: LoadedMap) -> Result<(), String> {
-        if state.snapshot.is_some() || !state.records.is_empty() {
-            warn!(
-                map,
-                last_seq = state.last_seq(),
-                "refusing a map with state in etcd"
-            );
-            return Err(format!(
-                "map {map} has state in etcd (through seq {}) that this server cannot replay yet",
-                state.last_seq()
-            ));
-        }
-        info!(map, revision = fence.revision, "serving the map");
-        Ok(())
-    }
-
-    fn lost(&self, map: &str, fence: Fence, why: Lost) {
-        info!(map, revision = fence.revision, %why, "no longer serving the map");
-    }
 }
 
 #[cfg(test)]
