@@ -100,7 +100,17 @@ impl Conn {
 
     /// Sends `request` and reads its reply line (without `\n`).
     fn ask(&mut self, request: &str) -> io::Result<String> {
-        self.writer.write_all(format!("{request}\n").as_bytes())?;
+        self.send(request)?;
+        self.reply()
+    }
+
+    /// Sends `request` (a line).
+    fn send(&mut self, request: &str) -> io::Result<()> {
+        self.writer.write_all(format!("{request}\n").as_bytes())
+    }
+
+    /// Reads one reply line (without `\n`).
+    fn reply(&mut self) -> io::Result<String> {
         let mut reply = String::new();
         self.reader.read_line(&mut reply)?;
         if reply.pop() != Some('\n') {
@@ -313,6 +323,8 @@ struct Booking {
     cancelled: bool,
     /// A change to it got no final answer: its state is unknown.
     unknown: bool,
+    /// The node that acknowledged it (for failure messages).
+    acked_by: SocketAddr,
 }
 
 impl Booking {
@@ -436,9 +448,9 @@ impl Booker {
     /// `Cancel`) with request id `id`, and records what it was told.
     fn change_with_id(&mut self, map: &str, change: Change, id: &str) -> Outcome {
         let (map, request) = match change {
-            Change::Book(seat) => (map.to_owned(), format!("BOOK {seat} id={id}")),
-            Change::Any => (map.to_owned(), format!("ANY 1 id={id}")),
-            Change::HoldAny => (map.to_owned(), format!("HOLD ANY 1 id={id}")),
+            Change::Book(_) | Change::Any | Change::HoldAny => {
+                (map.to_owned(), grant_request(change, id))
+            }
             Change::Confirm(i) => {
                 let b = &self.ledger.bookings[i];
                 (b.map.clone(), format!("CONFIRM {} id={id}", b.reference))
@@ -470,7 +482,7 @@ impl Booker {
                 return Outcome::Failed;
             }
         };
-        let outcome = self.settle(&map, change, &request, &reply);
+        let outcome = self.settle(&map, change, &request, &reply, from);
         match outcome {
             Outcome::Acked => {
                 self.ledger.tally.acked += 1;
@@ -509,7 +521,14 @@ impl Booker {
     }
 
     /// Reads the final reply to `change`.
-    fn settle(&mut self, map: &str, change: Change, request: &str, reply: &str) -> Outcome {
+    fn settle(
+        &mut self,
+        map: &str,
+        change: Change,
+        request: &str,
+        reply: &str,
+        from: SocketAddr,
+    ) -> Outcome {
         match change {
             Change::Book(seat) => {
                 if reply.starts_with("ERR none-reserved: ") {
@@ -521,7 +540,7 @@ impl Booker {
                 if reply != format!("OK {reference} reserved={seat} taken=- invalid=-") {
                     return Outcome::Failed;
                 }
-                self.granted(map, request, reference, vec![seat], None);
+                self.granted(map, request, reference, vec![seat], None, from);
             }
             Change::Any | Change::HoldAny => {
                 if reply.starts_with("ERR not-enough: ") {
@@ -548,7 +567,7 @@ impl Booker {
                 if got.len() != 1 {
                     return Outcome::Failed;
                 }
-                self.granted(map, request, reference, got, expires);
+                self.granted(map, request, reference, got, expires, from);
             }
             Change::Confirm(i) => {
                 let b = &self.ledger.bookings[i];
@@ -582,6 +601,7 @@ impl Booker {
         reference: String,
         seats: Vec<u64>,
         hold_expires: Option<String>,
+        acked_by: SocketAddr,
     ) {
         let mut doubles = Vec::new();
         {
@@ -604,6 +624,7 @@ impl Booker {
             hold_expires,
             cancelled: false,
             unknown: false,
+            acked_by,
         });
     }
 
@@ -643,7 +664,13 @@ fn verify(router: &mut Router, ledger: &Ledger, maps: &[(&str, u64)]) -> Vec<Str
         };
         let right = shown == expected_show(b);
         if !right {
-            failures.push(format!("{b:?}: SHOW says {shown}"));
+            failures.push(format!(
+                "{} on {}, acknowledged by {}: SHOW says {shown}, not {}",
+                b.reference,
+                b.map,
+                b.acked_by,
+                expected_show(b)
+            ));
         }
     }
     // 2. The seats taken are exactly those of the live bookings.
@@ -790,27 +817,127 @@ fn owner_among(nodes: &[SocketAddr], map: &str) -> usize {
     owner.unwrap_or_default()
 }
 
-/// Sends `request` on `conn`, to a node that must not acknowledge it;
-/// returns what came back: its reply, or how the connection ended.
-/// Panics on `OK`, and when nothing comes back within [`DARK_TIMEOUT`].
-fn refused_in_the_dark(conn: &mut Conn, request: &str, what: &str) -> String {
-    match conn.ask(request) {
-        Ok(reply) => {
-            assert!(
-                !reply.starts_with("OK"),
-                "{what}: {request} was acknowledged: {reply}"
-            );
-            reply
+/// A change sent to a node that must not acknowledge it (cut off from
+/// etcd, or etcd without a quorum), on a connection that selected its
+/// map while the node served it.
+struct Dark {
+    map: &'static str,
+    change: Change,
+    id: String,
+    conn: Conn,
+}
+
+/// Connections to `at` with `map` selected, `count` of them, made while
+/// `at` serves `map` (waited for).
+fn selected(at: &[SocketAddr], map: &str, count: usize) -> (SocketAddr, Vec<Conn>) {
+    let mut found = None;
+    eventually(
+        &format!("{count} connections to the owner of {map}"),
+        || {
+            let owner = at[owner_among(at, map)];
+            let conns: Vec<Conn> = (0..count)
+                .map_while(|_| Conn::using(owner, map, DARK_TIMEOUT).ok())
+                .collect();
+            if conns.len() == count {
+                found = Some((owner, conns));
+            }
+            found.is_some()
+        },
+    );
+    found.expect("found above")
+}
+
+/// Sends every change of `dark` at once (so that they reach the node
+/// together, while it may still count itself live and apply them), then
+/// reads each answer: a refusal, or the connection closed. Panics on an
+/// `OK`, and on no answer within [`DARK_TIMEOUT`]. Returns the answers.
+fn refused_in_the_dark(dark: &mut [Dark], what: &str) -> Vec<String> {
+    let requests: Vec<String> = dark
+        .iter()
+        .map(|d| grant_request(d.change, &d.id))
+        .collect();
+    let sent: Vec<io::Result<()>> = dark
+        .iter_mut()
+        .zip(&requests)
+        .map(|(d, r)| d.conn.send(r))
+        .collect();
+    let mut answers = Vec::new();
+    for ((d, request), sent) in dark.iter_mut().zip(&requests).zip(sent) {
+        let answer = match sent.and_then(|()| d.conn.reply()) {
+            Ok(reply) => {
+                assert!(
+                    !reply.starts_with("OK"),
+                    "{what}: {request} on {} was acknowledged: {reply}",
+                    d.map
+                );
+                reply
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                panic!(
+                    "{what}: {request} on {} got no answer within {DARK_TIMEOUT:?} \
+                     (neither a refusal nor the connection closed)",
+                    d.map
+                )
+            }
+            Err(e) => format!("connection closed ({e})"),
+        };
+        eprintln!("{what}: {request} on {}: {answer}", d.map);
+        answers.push(answer);
+    }
+    answers
+}
+
+/// The request of a grant (`BOOK`, `ANY`, `HOLD ANY`) with id `id`.
+fn grant_request(change: Change, id: &str) -> String {
+    match change {
+        Change::Book(seat) => format!("BOOK {seat} id={id}"),
+        Change::Any => format!("ANY 1 id={id}"),
+        Change::HoldAny => format!("HOLD ANY 1 id={id}"),
+        Change::Confirm(_) | Change::Cancel(_) => unreachable!("not a grant: {change:?}"),
+    }
+}
+
+/// The `k`-th grant sent in the dark: `BOOK` of the next seat from the
+/// top, `ANY 1` or `HOLD ANY 1`.
+fn dark_grant(k: usize, map: &str, top: &mut HashMap<String, u64>) -> Change {
+    match k % 3 {
+        0 => {
+            let seat = top.entry(map.to_owned()).or_insert(100);
+            *seat -= 1;
+            Change::Book(*seat + 1)
         }
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            ) =>
-        {
-            panic!("{what}: {request} got no answer within {DARK_TIMEOUT:?}")
-        }
-        Err(e) => format!("connection closed ({e})"),
+        1 => Change::Any,
+        _ => Change::HoldAny,
+    }
+}
+
+/// Sends every change of `dark` again with its id, now that a node can
+/// commit it: each is acknowledged (done now, or done then and its reply
+/// repeated).
+fn resolve(
+    booker: &mut Booker,
+    dark: impl IntoIterator<Item = (&'static str, Change, String)>,
+    what: &str,
+) {
+    for (map, change, id) in dark {
+        let outcome = booker.change_with_id(map, change, &id);
+        assert_eq!(
+            outcome,
+            Outcome::Acked,
+            "{what}: {change:?} id={id} on {map}: {:?}",
+            booker.ledger.failures
+        );
+    }
+}
+
+impl Dark {
+    fn unresolved(self) -> (&'static str, Change, String) {
+        (self.map, self.change, self.id)
     }
 }
 
@@ -1092,36 +1219,36 @@ fn etcd_members_killed_then_restarted_lose_nothing_acknowledged() {
         "one member of three killed",
     );
 
-    // Connections to each map's owner, the map selected while it is
-    // served, to send changes on once etcd has no quorum.
+    // Changes sent to each map's owner once etcd has no quorum, on
+    // connections that selected the map while it was served: three at
+    // once (the node may still count itself live, and apply them), then
+    // one after its lease's deadline.
     let mut dark = Vec::new();
+    let mut late = Vec::new();
     for map in names {
-        let mut conns = Vec::new();
-        eventually(&format!("connections to the owner of {map}"), || {
-            let owner = nodes[owner_among(&nodes, map)];
-            conns = (0..3)
-                .map_while(|_| Conn::using(owner, map, DARK_TIMEOUT).ok())
-                .collect();
-            conns.len() == 3
+        let (_, mut conns) = selected(&nodes, map, 4);
+        late.push(Dark {
+            map,
+            change: dark_grant(0, map, &mut top),
+            id: format!("late-{map}"),
+            conn: conns.pop().expect("four connections"),
         });
-        dark.extend(conns.into_iter().enumerate().map(|(k, c)| (map, k, c)));
+        for (k, conn) in conns.into_iter().enumerate() {
+            dark.push(Dark {
+                map,
+                change: dark_grant(k, map, &mut top),
+                id: format!("dark-{map}-{k}"),
+                conn,
+            });
+        }
     }
     etcd.kill(1);
-    let mut answers = Vec::new();
-    let mut unresolved = Vec::new();
-    for round in 0..3 {
-        for (map, k, conn) in dark.iter_mut().filter(|(_, k, _)| *k == round) {
-            let seat = top.get_mut(*map).expect("booked before");
-            *seat -= 1;
-            let id = format!("dark-{map}-{k}");
-            let request = format!("BOOK {} id={id}", *seat + 1);
-            let answer = refused_in_the_dark(conn, &request, "two members of three killed");
-            eprintln!("two members killed: {request} on {map}: {answer}");
-            answers.push(answer);
-            unresolved.push((*map, *seat + 1, id));
-        }
-        thread::sleep(Duration::from_secs(1));
-    }
+    let mut answers = refused_in_the_dark(&mut dark, "two members of three killed");
+    thread::sleep(Duration::from_secs(4));
+    answers.extend(refused_in_the_dark(
+        &mut late,
+        "two members of three killed, later",
+    ));
     assert!(
         answers
             .iter()
@@ -1133,18 +1260,12 @@ fn etcd_members_killed_then_restarted_lose_nothing_acknowledged() {
     etcd.restart(0);
     etcd.restart(1);
     assert!(etcd.wait_ready(PATIENCE), "members back:\n{}", etcd.logs());
-    // The changes sent in the dark were not acknowledged: each, sent
-    // again with its id, is done now or was done then; either way it is
-    // acknowledged once.
-    for (map, seat, id) in unresolved {
-        let outcome = booker.change_with_id(map, Change::Book(seat), &id);
-        assert_eq!(
-            outcome,
-            Outcome::Acked,
-            "BOOK {seat} id={id} on {map} after the members came back: {:?}",
-            booker.ledger.failures
-        );
-    }
+    dark.extend(late);
+    resolve(
+        &mut booker,
+        dark.into_iter().map(Dark::unresolved),
+        "after the members came back",
+    );
     all_acknowledged(&mut booker, &names, &mut top, 15, "members back");
     let ledger = booker.finish();
     let mut router = Router::new(&seeds, 7);
@@ -1220,43 +1341,65 @@ fn a_node_cut_off_from_etcd_stops_acknowledging_and_its_map_moves_whole() {
     eventually("a map cut serves, with connections to it", || {
         chosen = names.iter().find_map(|&map| {
             let conns: Result<Vec<Conn>, String> =
-                (0..4).map(|_| Conn::using(a1, map, DARK_TIMEOUT)).collect();
+                (0..5).map(|_| Conn::using(a1, map, DARK_TIMEOUT)).collect();
             conns.ok().map(|conns| (map, conns))
         });
         chosen.is_some()
     });
     let (map, mut conns) = chosen.expect("chosen above");
-    eprintln!("cutting cut ({a1}) off etcd; it serves {map}");
-    let acknowledged_before = booker.ledger.bookings.clone();
+    eprintln!("cutting cut ({a1}) off etcd; it serves {map}; taker is {a2}");
+    let spare = conns.pop().expect("five connections");
+    let mut late = vec![Dark {
+        map,
+        change: dark_grant(0, map, &mut top),
+        id: "late-0".into(),
+        conn: conns.pop().expect("five connections"),
+    }];
+    let mut dark: Vec<Dark> = conns
+        .into_iter()
+        .enumerate()
+        .map(|(k, conn)| Dark {
+            map,
+            change: dark_grant(k, map, &mut top),
+            id: format!("cut-{k}"),
+            conn,
+        })
+        .collect();
     for proxy in &proxies {
         proxy.cut();
     }
     booker.forbidden = Some(a1);
-    let mut unresolved = Vec::new();
-    let spare = conns.pop().expect("four connections");
-    for (k, conn) in conns.iter_mut().enumerate() {
-        let seat = top.get_mut(map).expect("booked before");
-        *seat -= 1;
-        let id = format!("cut-{k}");
-        let request = format!("BOOK {} id={id}", *seat + 1);
-        let answer = refused_in_the_dark(conn, &request, "a node cut off from etcd");
-        eprintln!("cut off: {request} on {map}: {answer}");
-        unresolved.push((*seat + 1, id));
-        thread::sleep(Duration::from_secs(1));
-    }
-    // `taker` takes the map: changes are acknowledged, never by `cut`.
-    all_acknowledged(&mut booker, &[map], &mut top, 10, "taker taking over");
-    // Everything acknowledged before the cut is on `taker`.
+    refused_in_the_dark(&mut dark, "a node cut off from etcd");
+    thread::sleep(Duration::from_secs(4));
+    refused_in_the_dark(&mut late, "a node cut off from etcd, later");
+    dark.extend(late);
+    let mut unresolved: Vec<_> = dark.into_iter().map(Dark::unresolved).collect();
+    // `taker` takes the map (a read there is answered once it serves
+    // it), with everything acknowledged before the cut.
     let mut at_taker = Router::new(&Seeds::new(vec![a2]), 11);
-    for b in acknowledged_before.iter().filter(|b| b.map == map) {
+    match at_taker.ask(map, "AVAIL") {
+        Answer::Reply { line, from, .. } => {
+            assert!(line.starts_with("OK free="), "AVAIL at {from}: {line}");
+            assert_eq!(from, a2, "AVAIL of {map} answered by {from}");
+        }
+        Answer::GaveUp(last) => panic!("{map} not served by taker: {last}"),
+    }
+    for b in booker.ledger.bookings.iter().filter(|b| b.map == map) {
         match at_taker.ask(map, &format!("SHOW {}", b.reference)) {
             Answer::Reply { line, from, .. } => {
                 assert_eq!(from, a2, "SHOW answered by {from}");
-                assert_eq!(line, expected_show(b), "{b:?} at the new owner");
+                assert_eq!(
+                    line,
+                    expected_show(b),
+                    "{b:?} at the new owner; in etcd: {}",
+                    in_etcd(&etcd, map, &b.reference)
+                );
             }
             Answer::GaveUp(last) => panic!("SHOW {} at the new owner: {last}", b.reference),
         }
     }
+    // Changes go on there, never acknowledged by `cut`.
+    all_acknowledged(&mut booker, &[map], &mut top, 10, "taker taking over");
 
     for proxy in &proxies {
         proxy.heal();
@@ -1264,16 +1407,15 @@ fn a_node_cut_off_from_etcd_stops_acknowledging_and_its_map_moves_whole() {
     // `cut` learns the new owner, and acknowledges nothing meanwhile.
     let moved = format!("ERR moved {a2}");
     let mut spare = Some(spare);
-    let mut late = 0;
+    let mut healed = 0;
     eventually("cut sending clients of the map to taker", || {
         let reply = match spare.as_mut() {
             Some(conn) => {
-                late += 1;
-                let seat = top.get_mut(map).expect("booked before");
-                *seat -= 1;
-                let id = format!("late-{late}");
-                let request = format!("BOOK {} id={id}", *seat + 1);
-                unresolved.push((*seat + 1, id));
+                healed += 1;
+                let change = dark_grant(healed, map, &mut top);
+                let id = format!("healed-{healed}");
+                let request = grant_request(change, &id);
+                unresolved.push((map, change, id));
                 match conn.ask(&request) {
                     Ok(reply) => reply,
                     Err(_) => {
@@ -1297,16 +1439,8 @@ fn a_node_cut_off_from_etcd_stops_acknowledging_and_its_map_moves_whole() {
     });
     booker.forbidden = None;
     // The changes `cut` did not acknowledge, sent again with their ids to
-    // whoever owns the map: each is acknowledged once.
-    for (seat, id) in unresolved {
-        let outcome = booker.change_with_id(map, Change::Book(seat), &id);
-        assert_eq!(
-            outcome,
-            Outcome::Acked,
-            "BOOK {seat} id={id}: {:?}",
-            booker.ledger.failures
-        );
-    }
+    // whoever owns the map.
+    resolve(&mut booker, unresolved, "after the heal");
     let ledger = booker.finish();
     let mut router = Router::new(&seeds, 13);
     let mut failures = ledger.failures.clone();
@@ -1314,6 +1448,45 @@ fn a_node_cut_off_from_etcd_stops_acknowledging_and_its_map_moves_whole() {
     summary("partition", &ledger.tally, &failures);
     assert_no_failures("partition", &failures);
     drop(proxies);
+}
+
+/// What etcd holds of `map` (for a failure message): its owner key, and
+/// each log entry with its revision, marked where it holds `reference`.
+fn in_etcd(etcd: &EtcdCluster, map: &str, reference: &str) -> String {
+    use seatcluster::Range;
+    let client = etcd.client();
+    let wanted = u128::from_str_radix(reference, 16).unwrap_or_default();
+    let holds = |value: &[u8]| {
+        [wanted.to_le_bytes(), wanted.to_be_bytes()]
+            .iter()
+            .any(|r| value.windows(16).any(|w| w == r))
+    };
+    let mut out = Vec::new();
+    for prefix in [
+        format!("/seatnet/default/owner/{map}"),
+        format!("/seatnet/default/log/{map}/"),
+    ] {
+        match client.range(&Range::prefix(prefix.clone())) {
+            Ok(r) => {
+                for kv in r.kvs {
+                    out.push(format!(
+                        "{} (create {}, mod {}, {} bytes{})",
+                        String::from_utf8_lossy(&kv.key),
+                        kv.create_revision,
+                        kv.mod_revision,
+                        kv.value.len(),
+                        if holds(&kv.value) {
+                            ", holds the reference"
+                        } else {
+                            ""
+                        }
+                    ));
+                }
+            }
+            Err(e) => out.push(format!("{prefix}: {e}")),
+        }
+    }
+    out.join("; ")
 }
 
 /// Seats as a reply lists them: ascending runs (`1-3,7`).
