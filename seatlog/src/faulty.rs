@@ -119,9 +119,12 @@ impl FaultyStorage {
         }
     }
 
-    /// The next `sync_data` of a file with unsynced writes fails (and
-    /// syncs nothing), as a failed writeback would. Syncs with nothing to
-    /// write back, and `sync_dir`, are not affected.
+    /// The next `sync_data` of the file written last, while that write is
+    /// not yet synced, fails (and syncs nothing), as a failed writeback
+    /// would. Other syncs (a preallocated segment's, made by the writer in
+    /// the background at moments a test does not control), and
+    /// `sync_dir`, are not affected, so the failure always lands on the
+    /// journal's write.
     pub fn fail_next_sync(&self) {
         self.state.lock().fail_next_sync = true;
     }
@@ -359,7 +362,8 @@ impl StorageFile for FaultyFile {
             std::thread::sleep(Duration::from_millis(1));
         }
         let mut s = self.state.lock();
-        if std::mem::take(&mut s.fail_next_sync) {
+        let written_last = matches!(s.last_write, Some((id, _, _)) if id == self.id);
+        if written_last && std::mem::take(&mut s.fail_next_sync) {
             return Err(injected("sync_data"));
         }
         s.syncs += 1;

@@ -18,6 +18,7 @@ mod open;
 pub(crate) use open::{default_spec_of, rebuild, replay, restore};
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +30,7 @@ use seatlog::{Storage, Ticket};
 
 pub use defs::{MAX_MAP_NAME, MapDef, check_name, resolve_maps};
 
-use crate::durable::{Commit, DataError, DataOptions, Durable, IdTable, Opened};
+use crate::durable::{Commit, DataError, DataOptions, Durable, IdTable, Log, Opened};
 use crate::inventory::{
     Access, Answered, Clock, HoldTimer, Inventory, MapState, Scratch, SystemClock,
 };
@@ -71,6 +72,18 @@ pub struct Catalog {
     /// every map shares (bounds on memory, `durable/ids.rs`, `holds.rs`).
     ids_total: Arc<AtomicUsize>,
     expired_total: Arc<AtomicUsize>,
+    /// In cluster mode, who serves a map, as `MAPS` says it (set once the
+    /// node has joined).
+    owner_label: std::sync::OnceLock<OwnerLabel>,
+}
+
+/// Who serves a map (`here`, `host:port`, `none`), for `MAPS`.
+pub(crate) struct OwnerLabel(pub(crate) Box<dyn Fn(&str) -> String + Send + Sync>);
+
+impl fmt::Debug for OwnerLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OwnerLabel")
+    }
 }
 
 /// Most maps one `MAPS` reply lists; `MAPS AFTER <name>` goes on.
@@ -99,13 +112,13 @@ impl Catalog {
         Catalog::assemble(maps, None, max_seats_per_request)
     }
 
-    /// The maps `defs` of a cluster node, journaled through `log` (etcd).
-    /// Each starts empty and is served only once the node gains it and
-    /// swaps in its state from etcd ([`swap_map`](Self::swap_map)).
+    /// The maps `defs` of a cluster node, journaled through `journal`
+    /// (etcd). Each starts empty and is served only once the node gains it
+    /// and swaps in its state from etcd ([`swap_map`](Self::swap_map)).
     pub(crate) fn for_cluster(
         defs: &[MapDef],
         max_seats_per_request: u64,
-        log: Arc<crate::cluster::ClusterLog>,
+        journal: Log,
     ) -> Result<Catalog, String> {
         let mut maps = IdTable::default();
         for def in defs {
@@ -119,12 +132,17 @@ impl Catalog {
             ))?;
         }
         let durable = Arc::new(Durable {
-            journal: crate::durable::Log::Cluster(log),
+            journal,
             snapshot_every: 0,
             last_snapshot: Mutex::new(0),
             maps: RwLock::new(IdTable::default()),
         });
         Catalog::assemble(maps, Some(durable), max_seats_per_request)
+    }
+
+    /// Sets who serves each map, as `MAPS` lists it (cluster mode; once).
+    pub(crate) fn set_owner_label(&self, label: OwnerLabel) {
+        let _ = self.owner_label.set(label);
     }
 
     /// Replaces the state of map `name` with the one `build` makes for a
@@ -264,6 +282,7 @@ impl Catalog {
             max_seats: max_seats_per_request.max(1),
             ids_total,
             expired_total,
+            owner_label: std::sync::OnceLock::new(),
         };
         catalog.schedule_all();
         Ok(catalog)
@@ -549,6 +568,12 @@ impl Catalog {
                         .collect(),
                 };
                 drop(by_name);
+                let mut listed = listed;
+                if let Some(label) = self.owner_label.get() {
+                    for line in &mut listed {
+                        line.owner = Some((label.0)(&line.name));
+                    }
+                }
                 let more = listed.len() > MAPS_MAX_LISTED;
                 let listed = &listed[..listed.len().min(MAPS_MAX_LISTED)];
                 say(
@@ -571,6 +596,7 @@ fn map_line(map: &Inventory) -> MapLine {
         spec: map.spec().to_string(),
         seats: map.map().capacity(),
         free: map.map().free_count(),
+        owner: None,
     }
 }
 

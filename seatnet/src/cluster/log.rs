@@ -377,7 +377,7 @@ fn run(shared: &Shared) {
         let Some(high) = batch.last().map(|p| p.ticket) else {
             return;
         };
-        let (lost, committed_maps) = commit(shared, committer, &batch, stopping);
+        let (lost, committed_maps) = commit(shared, committer, batch, stopping);
         {
             let mut progress = shared.progress.lock();
             progress.note_lost(lost);
@@ -397,7 +397,7 @@ fn run(shared: &Shared) {
 fn commit(
     shared: &Shared,
     committer: &Committer,
-    batch: &[Pending],
+    batch: Vec<Pending>,
     stopping: bool,
 ) -> (Vec<u64>, Vec<u32>) {
     // One group per map name, in first-appearance order. A map lost and
@@ -406,9 +406,9 @@ fn commit(
     // at once (a batch may name a map only once).
     let mut groups: Vec<(MapRecords, u32, Vec<u64>)> = Vec::new();
     let mut lost = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut index: HashMap<Arc<str>, usize> = HashMap::new();
     for p in batch {
-        let i = *index.entry(&p.name).or_insert_with(|| {
+        let i = *index.entry(Arc::clone(&p.name)).or_insert_with(|| {
             groups.push((
                 MapRecords {
                     map: p.name.to_string(),
@@ -432,11 +432,15 @@ fn commit(
         }
         group.0.records.push(Record {
             seq: p.map_seq,
-            bytes: p.bytes.clone(),
+            bytes: p.bytes,
         });
         group.2.push(p.ticket);
     }
-    let records: Vec<MapRecords> = groups.iter().map(|g| g.0.clone()).collect();
+    let (records, groups): (Vec<MapRecords>, Vec<(u32, Vec<u64>)>) = groups
+        .into_iter()
+        .map(|(records, map, tickets)| (records, (map, tickets)))
+        .unzip();
+    let mut groups = groups;
     let mut delay = Duration::from_millis(20);
     let started = Instant::now();
     let mut attempts = 0u32;
@@ -449,11 +453,11 @@ fn commit(
                 for ((g, sent), outcome) in groups.iter_mut().zip(&records).zip(outcomes) {
                     match outcome {
                         Outcome::Committed => {
-                            committed.push(g.1);
+                            committed.push(g.0);
                             n += sent.records.len();
                             bytes += sent.records.iter().map(|r| r.bytes.len()).sum::<usize>();
                         }
-                        Outcome::Fenced => lost.append(&mut g.2),
+                        Outcome::Fenced => lost.append(&mut g.1),
                     }
                 }
                 shared.batches.fetch_add(1, Ordering::Relaxed);
@@ -472,7 +476,7 @@ fn commit(
                     && started.elapsed() > Duration::from_secs(5);
                 if give_up {
                     warn!(error = %e, "stopping: a batch could not be committed to etcd; its replies are not sent");
-                    lost.extend(groups.iter().flat_map(|g| g.2.iter().copied()));
+                    lost.extend(groups.iter().flat_map(|g| g.1.iter().copied()));
                     return (lost, Vec::new());
                 }
                 if attempts == 1 || attempts.is_power_of_two() {

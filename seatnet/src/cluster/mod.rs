@@ -6,7 +6,7 @@
 //! - `Routing`: the node, started over the catalog's maps; before a
 //!   request reaches the catalog it says whether this node may answer it
 //!   (`ERR moved <host:port>`, `ERR no-owner ...` otherwise), answers
-//!   `NODES`, and adds the owners to `MAPS`;
+//!   `NODES`, and gives the catalog the owners `MAPS` lists;
 //! - `log`: [`ClusterLog`], the journal whose batches are fenced etcd
 //!   transactions, committed before their replies are sent;
 //! - `events`: what the server does when the node gains a map (rebuild it
@@ -35,7 +35,7 @@ use tracing::{info, warn};
 
 use self::events::Events;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, OwnerLabel};
 use crate::protocol::{CatalogCommand, parse_catalog};
 
 /// How a server joins a cluster.
@@ -117,8 +117,6 @@ pub(crate) enum Route {
     /// Answer it here (the map is this node's, or the request needs no
     /// map).
     Here,
-    /// Answer it here, then add the owners to the `MAPS` reply.
-    Maps,
     /// Another node owns the map, at this address (`ERR moved`, or the
     /// request is passed there for an original-protocol client).
     Moved(Arc<str>),
@@ -153,6 +151,11 @@ impl Routing {
         let node = Node::start(node_config, Arc::new(events))
             .map_err(|e| format!("cannot join the cluster: {e}"))?;
         let node = Arc::new(node);
+        let weak = Arc::downgrade(&node);
+        catalog.set_owner_label(OwnerLabel(Box::new(move |map| {
+            weak.upgrade()
+                .map_or_else(|| "none".into(), |node| owner_label(&node, map))
+        })));
         log.start(node.committer())
             .map_err(|e| format!("cannot start the committer thread: {e}"))?;
         let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
@@ -205,7 +208,7 @@ impl Routing {
             return Route::Here;
         }
         let map = match parse_catalog(request) {
-            Some(Ok(CatalogCommand::Maps(_))) => return Route::Maps,
+            Some(Ok(CatalogCommand::Maps(_))) => return Route::Here,
             Some(Ok(CatalogCommand::Use(name) | CatalogCommand::View(Some(name)))) => name,
             // A malformed `USE`/`MAPS`: the catalog explains.
             Some(Err(_)) => return Route::Here,
@@ -254,39 +257,14 @@ impl Routing {
         }
         line
     }
+}
 
-    /// Who owns `map`, as `MAPS` says it: `here`, `host:port`, or `none`.
-    fn owner_label(&self, map: &str) -> String {
-        match self.node.owner_of(map) {
-            MapOwner::Mine(_) => "here".into(),
-            MapOwner::Other(addr) => addr.to_string(),
-            MapOwner::Unknown => "none".into(),
-        }
-    }
-
-    /// Adds `:<owner>` to every `name:spec:seats:free` of a `MAPS` reply
-    /// in `out` from byte `start` (map names have no `:` or space, so the
-    /// name is what comes before the first `:`).
-    pub(crate) fn add_owners(&self, out: &mut Vec<u8>, start: usize) {
-        let Ok(reply) = std::str::from_utf8(&out[start..]) else {
-            return;
-        };
-        if !reply.starts_with("OK maps=") {
-            return;
-        }
-        let mut with = String::with_capacity(reply.len() * 2);
-        for (i, word) in reply.split(' ').enumerate() {
-            if i > 0 {
-                with.push(' ');
-            }
-            with.push_str(word);
-            if let Some((name, _)) = word.split_once(':') {
-                with.push(':');
-                with.push_str(&self.owner_label(name));
-            }
-        }
-        out.truncate(start);
-        out.extend_from_slice(with.as_bytes());
+/// Who owns `map`, as `MAPS` says it: `here`, `host:port`, or `none`.
+fn owner_label(node: &Node, map: &str) -> String {
+    match node.owner_of(map) {
+        MapOwner::Mine(_) => "here".into(),
+        MapOwner::Other(addr) => addr.to_string(),
+        MapOwner::Unknown => "none".into(),
     }
 }
 

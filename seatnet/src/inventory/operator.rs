@@ -17,6 +17,12 @@ impl Inventory {
         let Some(d) = &self.durable else {
             return Reply::NotDurable(op.verb());
         };
+        if d.journal.disk().is_none() {
+            return Reply::OperatorFailed {
+                code: "not-in-cluster",
+                why: "a cluster node keeps its maps in etcd, which snapshots them itself; back up etcd with etcdctl snapshot save",
+            };
+        }
         match op {
             Operator::Snapshot => match d.snapshot_now() {
                 Ok(seq) => {
@@ -53,10 +59,7 @@ impl Inventory {
 /// never overwrites one).
 fn backup_into(journal: Option<&seatlog::Journal>, dest: &Path) -> Result<(), String> {
     let Some(journal) = journal else {
-        return Err(
-            "this node keeps its maps in etcd (cluster mode); back up etcd instead (etcdctl snapshot save)"
-                .into(),
-        );
+        return Err("no journal on disk".into());
     };
     let shown = dest.display().to_string().escape_default().to_string();
     match std::fs::read_dir(dest) {

@@ -79,6 +79,9 @@ pub struct MapLine {
     pub seats: u64,
     /// Free seats.
     pub free: u64,
+    /// In cluster mode, who serves it (`MAPS` writes it as a fifth
+    /// field): `here`, the owner's `host:port`, or `none`.
+    pub owner: Option<String>,
 }
 
 /// One reply, typed; [`Reply::write_to`] turns it into bytes.
@@ -648,6 +651,9 @@ impl Reply<'_> {
                         out,
                         format_args!(" {}:{}:{}:{}", m.name, m.spec, m.seats, m.free),
                     );
+                    if let Some(owner) = &m.owner {
+                        text(out, format_args!(":{owner}"));
+                    }
                 }
             }
             Reply::BadRequest(e) => text(out, format_args!("ERR {}: {e}", e.code())),

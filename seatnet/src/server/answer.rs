@@ -232,7 +232,6 @@ impl Tally {
         request: &[u8],
         newline: bool,
     ) -> Result<(), End> {
-        let start = out.len();
         let route = match &shared.routing {
             None => Route::Here,
             Some(routing) => {
@@ -240,7 +239,6 @@ impl Tally {
                 routing.route(current, request)
             }
         };
-        let add_owners = route == Route::Maps;
         let Answered {
             error,
             close,
@@ -285,7 +283,7 @@ impl Tally {
                     commit: Commit::None,
                 }
             }
-            Route::Here | Route::Maps => shared.catalog.respond_as(
+            Route::Here => shared.catalog.respond_as(
                 who.access,
                 who.map,
                 request,
@@ -294,9 +292,6 @@ impl Tally {
                 out,
             ),
         };
-        if let (true, Some(routing)) = (add_owners, &shared.routing) {
-            routing.add_owners(out, start);
-        }
         self.unsettled.note(commit);
         if newline {
             out.push(b'\n');

@@ -126,7 +126,8 @@ impl Server {
         let cluster_log = config.cluster.as_ref().map(|_| ClusterLog::new());
         let catalog = match (&config.data_dir, &cluster_log) {
             (_, Some(log)) => {
-                Catalog::for_cluster(&defs, config.max_seats_per_request, Arc::clone(log))
+                let journal = crate::durable::Log::Cluster(Arc::clone(log));
+                Catalog::for_cluster(&defs, config.max_seats_per_request, journal)
                     .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?
             }
             (None, None) => Catalog::new(&defs, config.max_seats_per_request)

@@ -8,15 +8,19 @@
 //! - the real binary frozen (SIGSTOP) past its lease with a request
 //!   waiting, its map taken meanwhile, resumed (SIGCONT): it grants
 //!   nothing, and points at the new owner;
+//! - a change applied just before its node was cut off from etcd, whose
+//!   map another node took meanwhile: never acknowledged (the commit
+//!   fence at the reply);
 //! - the flags' errors (no etcd needed).
 //!
 //! No timing assertions: every wait is bounded and only decides how long
 //! to look for an outcome.
 
 use std::collections::HashMap;
+use std::io::BufRead;
 use std::time::{Duration, Instant};
 
-use seatcluster::testing::EtcdCluster;
+use seatcluster::testing::{EtcdCluster, Proxy};
 use seatnet::{ClusterConfig, Config, MapDef};
 
 use crate::client_cli::client;
@@ -72,7 +76,10 @@ fn a_request_for_another_nodes_map_is_moved_there() {
     let Some(etcd) = EtcdCluster::start("seatnet cluster moved", 3) else {
         return;
     };
-    let a = TestServer::start(node_config(&etcd, "node-a"));
+    let a = TestServer::start(Config {
+        admin_listen: Some("127.0.0.1:0".into()),
+        ..node_config(&etcd, "node-a")
+    });
     let mut b = TestServer::start(node_config(&etcd, "node-b"));
     let (mut ca, mut cb) = (a.line_client(), b.line_client());
     let (addr_a, addr_b) = (a.addr.to_string(), b.addr.to_string());
@@ -89,6 +96,12 @@ fn a_request_for_another_nodes_map_is_moved_there() {
     let on_b: Vec<&String> = by_b.keys().filter(|m| by_b[*m] == "here").collect();
     let on_a: Vec<&String> = by_a.keys().filter(|m| by_a[*m] == "here").collect();
     assert_eq!(on_a.len() + on_b.len(), 5, "{seen:?}");
+    // etcd keeps the state: no snapshot or backup of a node's own.
+    let mut operator = LineClient::connect(a.admin.expect("an operator port"));
+    for command in ["SNAPSHOT", "BACKUP /tmp/never-written"] {
+        let reply = operator.ask(command);
+        assert!(reply.starts_with("ERR not-in-cluster: "), "{reply}");
+    }
     // Maps are not added or removed on one node of a cluster.
     assert!(
         ca.ask("ADDMAP X 10")
@@ -412,4 +425,83 @@ pub(crate) fn start_binary_node_over(endpoints: &str, node: &str, maps: &[&str])
         args.extend(["--map", map]);
     }
     ServerProcess::start(&args)
+}
+
+/// The commit fence at the reply: a change applied while its node still
+/// proved its lease, but whose batch cannot reach etcd (the node's path
+/// to every member cut) until another node has taken the map, is never
+/// acknowledged: after the heal its batch fails the fence, and the
+/// connection is closed without the reply (or, if the request came after
+/// the node stopped counting itself the owner, it is refused). The new
+/// owner does not have the change.
+#[test]
+fn a_change_cut_off_from_etcd_is_never_acknowledged() {
+    let Some(etcd) = EtcdCluster::start("seatnet cluster partition at the reply", 3) else {
+        return;
+    };
+    let proxies: Vec<Proxy> = etcd
+        .endpoints()
+        .iter()
+        .map(|e| Proxy::start(e.parse().unwrap()).unwrap())
+        .collect();
+    let mut cut_off = node_config(&etcd, "n1");
+    if let Some(cluster) = &mut cut_off.cluster {
+        cluster.endpoints = proxies.iter().map(|p| p.addr().to_string()).collect();
+    }
+    let n1 = TestServer::start(cut_off);
+    let n2 = TestServer::start(node_config(&etcd, "n2"));
+    let mut c2 = n2.line_client();
+    let addr1 = n1.addr.to_string();
+    let mut theirs = Vec::new();
+    eventually("n1 owning a map, as n2 sees it", || {
+        let owners = owners(&mut c2);
+        theirs = owners
+            .iter()
+            .filter(|(_, o)| **o == addr1)
+            .map(|(m, _)| m.clone())
+            .collect();
+        !theirs.is_empty() && owners.values().all(|o| o != "none")
+    });
+    let map = &theirs[0];
+    let mut c1 = n1.line_client();
+    assert!(c1.ask(&format!("USE {map}")).starts_with("OK using"));
+    assert!(c1.ask("BOOK 1").starts_with("OK "), "before the cut");
+    for proxy in &proxies {
+        proxy.cut();
+    }
+    c1.send(b"BOOK 2 id=cut-off\n");
+    eventually("n2 serving n1's map while n1 is cut off", || {
+        c2.ask(&format!("USE {map}")).starts_with("OK using")
+    });
+    // Seat 1 was acknowledged before the cut: n2 has it. Seat 2 never
+    // reached etcd: n2 grants it.
+    assert!(c2.ask("BOOK 1").starts_with("ERR "), "seat 1 lost");
+    assert!(c2.ask("BOOK 2").starts_with("OK "), "seat 2 in etcd");
+    for proxy in &proxies {
+        proxy.heal();
+    }
+    let deadline = Instant::now() + PATIENCE;
+    let answer = loop {
+        let mut line = String::new();
+        match c1.reader.read_line(&mut line) {
+            Ok(0) => break None,
+            Ok(_) => break Some(line),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                assert!(Instant::now() < deadline, "n1 neither answered nor closed");
+            }
+            Err(_) => break None,
+        }
+    };
+    match answer {
+        None => eprintln!("n1 closed the connection without acknowledging the cut-off change"),
+        Some(line) => assert!(
+            line.starts_with("ERR no-owner: "),
+            "n1 answered the cut-off change: {line}"
+        ),
+    }
 }
