@@ -109,6 +109,15 @@ impl Conn {
         self.writer.write_all(format!("{request}\n").as_bytes())
     }
 
+    /// Reads one reply line, waiting at most until `deadline`.
+    fn reply_by(&mut self, deadline: Instant) -> io::Result<String> {
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1));
+        self.reader.get_ref().set_read_timeout(Some(left))?;
+        self.reply()
+    }
+
     /// Reads one reply line (without `\n`).
     fn reply(&mut self) -> io::Result<String> {
         let mut reply = String::new();
@@ -825,7 +834,13 @@ struct Dark {
     change: Change,
     id: String,
     conn: Conn,
+    /// No answer came within [`DARK_TIMEOUT`].
+    hung: bool,
 }
+
+/// A change whose outcome the client does not know yet, and what its
+/// connection finally said, if anything.
+type Unresolved = (&'static str, Change, String, Option<String>);
 
 /// Connections to `at` with `map` selected, `count` of them, made while
 /// `at` serves `map` (waited for).
@@ -849,9 +864,10 @@ fn selected(at: &[SocketAddr], map: &str, count: usize) -> (SocketAddr, Vec<Conn
 
 /// Sends every change of `dark` at once (so that they reach the node
 /// together, while it may still count itself live and apply them), then
-/// reads each answer: a refusal, or the connection closed. Panics on an
-/// `OK`, and on no answer within [`DARK_TIMEOUT`]. Returns the answers.
-fn refused_in_the_dark(dark: &mut [Dark], what: &str) -> Vec<String> {
+/// reads each answer, all within one [`DARK_TIMEOUT`]: a refusal, or the
+/// connection closed. Panics on an `OK`; a change with no answer at all
+/// is a failure (`failures`), and stays `hung`. Returns the answers.
+fn refused_in_the_dark(dark: &mut [Dark], what: &str, failures: &mut Vec<String>) -> Vec<String> {
     let requests: Vec<String> = dark
         .iter()
         .map(|d| grant_request(d.change, &d.id))
@@ -861,9 +877,10 @@ fn refused_in_the_dark(dark: &mut [Dark], what: &str) -> Vec<String> {
         .zip(&requests)
         .map(|(d, r)| d.conn.send(r))
         .collect();
+    let deadline = Instant::now() + DARK_TIMEOUT;
     let mut answers = Vec::new();
     for ((d, request), sent) in dark.iter_mut().zip(&requests).zip(sent) {
-        let answer = match sent.and_then(|()| d.conn.reply()) {
+        let answer = match sent.and_then(|()| d.conn.reply_by(deadline)) {
             Ok(reply) => {
                 assert!(
                     !reply.starts_with("OK"),
@@ -872,17 +889,14 @@ fn refused_in_the_dark(dark: &mut [Dark], what: &str) -> Vec<String> {
                 );
                 reply
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                panic!(
+            Err(e) if timed_out(&e) => {
+                d.hung = true;
+                failures.push(format!(
                     "{what}: {request} on {} got no answer within {DARK_TIMEOUT:?} \
                      (neither a refusal nor the connection closed)",
                     d.map
-                )
+                ));
+                "no answer".to_owned()
             }
             Err(e) => format!("connection closed ({e})"),
         };
@@ -890,6 +904,36 @@ fn refused_in_the_dark(dark: &mut [Dark], what: &str) -> Vec<String> {
         answers.push(answer);
     }
     answers
+}
+
+fn timed_out(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// The changes of `dark`, once a node can commit them again, with what
+/// the hung ones finally got on their connections (read for at most
+/// `within`, all together).
+fn unresolved(dark: Vec<Dark>, within: Duration) -> Vec<Unresolved> {
+    let deadline = Instant::now() + within;
+    dark.into_iter()
+        .map(|mut d| {
+            let late = if d.hung {
+                let late = d.conn.reply_by(deadline);
+                eprintln!(
+                    "{} on {}, hung before, finally got: {late:?}",
+                    grant_request(d.change, &d.id),
+                    d.map
+                );
+                late.ok()
+            } else {
+                None
+            };
+            (d.map, d.change, d.id, late)
+        })
+        .collect()
 }
 
 /// The request of a grant (`BOOK`, `ANY`, `HOLD ANY`) with id `id`.
@@ -919,12 +963,8 @@ fn dark_grant(k: usize, map: &str, top: &mut HashMap<String, u64>) -> Change {
 /// Sends every change of `dark` again with its id, now that a node can
 /// commit it: each is acknowledged (done now, or done then and its reply
 /// repeated).
-fn resolve(
-    booker: &mut Booker,
-    dark: impl IntoIterator<Item = (&'static str, Change, String)>,
-    what: &str,
-) {
-    for (map, change, id) in dark {
+fn resolve(booker: &mut Booker, dark: impl IntoIterator<Item = Unresolved>, what: &str) {
+    for (map, change, id, late) in dark {
         let outcome = booker.change_with_id(map, change, &id);
         assert_eq!(
             outcome,
@@ -932,12 +972,15 @@ fn resolve(
             "{what}: {change:?} id={id} on {map}: {:?}",
             booker.ledger.failures
         );
-    }
-}
-
-impl Dark {
-    fn unresolved(self) -> (&'static str, Change, String) {
-        (self.map, self.change, self.id)
+        // An answer that came late on the first connection is the one
+        // the id repeats.
+        if let Some(late) = late.filter(|l| l.starts_with("OK")) {
+            let again = &booker.ledger.acked.last().expect("acknowledged").reply;
+            assert_eq!(
+                again, &late,
+                "{what}: {change:?} id={id} on {map}: the retry's reply, not the late one"
+            );
+        }
     }
 }
 
@@ -1232,6 +1275,7 @@ fn etcd_members_killed_then_restarted_lose_nothing_acknowledged() {
             change: dark_grant(0, map, &mut top),
             id: format!("late-{map}"),
             conn: conns.pop().expect("four connections"),
+            hung: false,
         });
         for (k, conn) in conns.into_iter().enumerate() {
             dark.push(Dark {
@@ -1239,15 +1283,18 @@ fn etcd_members_killed_then_restarted_lose_nothing_acknowledged() {
                 change: dark_grant(k, map, &mut top),
                 id: format!("dark-{map}-{k}"),
                 conn,
+                hung: false,
             });
         }
     }
     etcd.kill(1);
-    let mut answers = refused_in_the_dark(&mut dark, "two members of three killed");
+    let mut hangs = Vec::new();
+    let mut answers = refused_in_the_dark(&mut dark, "two members of three killed", &mut hangs);
     thread::sleep(Duration::from_secs(4));
     answers.extend(refused_in_the_dark(
         &mut late,
         "two members of three killed, later",
+        &mut hangs,
     ));
     assert!(
         answers
@@ -1263,13 +1310,14 @@ fn etcd_members_killed_then_restarted_lose_nothing_acknowledged() {
     dark.extend(late);
     resolve(
         &mut booker,
-        dark.into_iter().map(Dark::unresolved),
+        unresolved(dark, Duration::from_secs(20)),
         "after the members came back",
     );
     all_acknowledged(&mut booker, &names, &mut top, 15, "members back");
     let ledger = booker.finish();
     let mut router = Router::new(&seeds, 7);
-    let mut failures = ledger.failures.clone();
+    let mut failures = hangs;
+    failures.extend(ledger.failures.iter().cloned());
     failures.extend(verify(&mut router, &ledger, &[("E1", 100), ("E2", 100)]));
     summary("etcd members killed", &ledger.tally, &failures);
     assert_no_failures("etcd members killed", &failures);
@@ -1354,6 +1402,7 @@ fn a_node_cut_off_from_etcd_stops_acknowledging_and_its_map_moves_whole() {
         change: dark_grant(0, map, &mut top),
         id: "late-0".into(),
         conn: conns.pop().expect("five connections"),
+        hung: false,
     }];
     let mut dark: Vec<Dark> = conns
         .into_iter()
@@ -1363,17 +1412,18 @@ fn a_node_cut_off_from_etcd_stops_acknowledging_and_its_map_moves_whole() {
             change: dark_grant(k, map, &mut top),
             id: format!("cut-{k}"),
             conn,
+            hung: false,
         })
         .collect();
     for proxy in &proxies {
         proxy.cut();
     }
     booker.forbidden = Some(a1);
-    refused_in_the_dark(&mut dark, "a node cut off from etcd");
+    let mut hangs = Vec::new();
+    refused_in_the_dark(&mut dark, "a node cut off from etcd", &mut hangs);
     thread::sleep(Duration::from_secs(4));
-    refused_in_the_dark(&mut late, "a node cut off from etcd, later");
+    refused_in_the_dark(&mut late, "a node cut off from etcd, later", &mut hangs);
     dark.extend(late);
-    let mut unresolved: Vec<_> = dark.into_iter().map(Dark::unresolved).collect();
     // `taker` takes the map (a read there is answered once it serves
     // it), with everything acknowledged before the cut.
     let mut at_taker = Router::new(&Seeds::new(vec![a2]), 11);
@@ -1404,6 +1454,7 @@ fn a_node_cut_off_from_etcd_stops_acknowledging_and_its_map_moves_whole() {
     for proxy in &proxies {
         proxy.heal();
     }
+    let mut unresolved = unresolved(dark, Duration::from_secs(20));
     // `cut` learns the new owner, and acknowledges nothing meanwhile.
     let moved = format!("ERR moved {a2}");
     let mut spare = Some(spare);
@@ -1415,7 +1466,7 @@ fn a_node_cut_off_from_etcd_stops_acknowledging_and_its_map_moves_whole() {
                 let change = dark_grant(healed, map, &mut top);
                 let id = format!("healed-{healed}");
                 let request = grant_request(change, &id);
-                unresolved.push((map, change, id));
+                unresolved.push((map, change, id, None));
                 match conn.ask(&request) {
                     Ok(reply) => reply,
                     Err(_) => {
@@ -1443,7 +1494,8 @@ fn a_node_cut_off_from_etcd_stops_acknowledging_and_its_map_moves_whole() {
     resolve(&mut booker, unresolved, "after the heal");
     let ledger = booker.finish();
     let mut router = Router::new(&seeds, 13);
-    let mut failures = ledger.failures.clone();
+    let mut failures = hangs;
+    failures.extend(ledger.failures.iter().cloned());
     failures.extend(verify(&mut router, &ledger, &[("P2", 100), ("P4", 100)]));
     summary("partition", &ledger.tally, &failures);
     assert_no_failures("partition", &failures);
