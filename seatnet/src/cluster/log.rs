@@ -63,6 +63,9 @@ const LOST_REMEMBERED: usize = 1 << 20;
 /// trimming"), so a takeover reads at most about this many entries.
 pub(crate) const SNAPSHOT_EVERY_ENTRIES: u64 = 1000;
 
+/// Whether the node can still prove it holds its lease.
+pub(crate) type Liveness = Box<dyn Fn() -> bool + Send + Sync>;
+
 /// The journal of a cluster node: see the module docs.
 pub(crate) struct ClusterLog {
     shared: Arc<Shared>,
@@ -84,6 +87,9 @@ struct Shared {
     progressed: Condvar,
     hook: Mutex<Option<ProgressHook>>,
     committer: OnceLock<Committer>,
+    /// Whether the node still proves its lease (`Node::is_live`): a batch
+    /// still failing after that has its replies abandoned.
+    live: OnceLock<Liveness>,
     /// Statistics only: Relaxed, read by `STATS` with no other data.
     batches: AtomicU64,
     records: AtomicU64,
@@ -148,6 +154,7 @@ impl ClusterLog {
                 progressed: Condvar::new(),
                 hook: Mutex::new(None),
                 committer: OnceLock::new(),
+                live: OnceLock::new(),
                 batches: AtomicU64::new(0),
                 records: AtomicU64::new(0),
                 bytes: AtomicU64::new(0),
@@ -156,9 +163,11 @@ impl ClusterLog {
         })
     }
 
-    /// Starts the committer thread with the node's committer.
-    pub(crate) fn start(&self, committer: Committer) -> std::io::Result<()> {
+    /// Starts the committer thread with the node's committer, and what
+    /// says whether the node still proves its lease.
+    pub(crate) fn start(&self, committer: Committer, live: Liveness) -> std::io::Result<()> {
         let _ = self.shared.committer.set(committer);
+        let _ = self.shared.live.set(live);
         let shared = Arc::clone(&self.shared);
         let thread = std::thread::Builder::new()
             .name("seatnet-committer".into())
@@ -378,22 +387,36 @@ fn run(shared: &Shared) {
             return;
         };
         let (lost, committed_maps) = commit(shared, committer, batch, stopping);
-        {
-            let mut progress = shared.progress.lock();
-            progress.note_lost(lost);
-            progress.acknowledged = high;
-        }
-        shared.progressed.notify_all();
-        let hook = shared.hook.lock().clone();
-        if let Some(hook) = hook {
-            hook();
-        }
+        settle(shared, lost, high);
         snapshot_due_maps(shared, committer, &committed_maps);
+    }
+}
+
+/// Notes `lost` tickets, moves the watermark to `high` and wakes whoever
+/// releases replies.
+fn settle(shared: &Shared, lost: Vec<u64>, high: u64) {
+    {
+        let mut progress = shared.progress.lock();
+        progress.note_lost(lost);
+        progress.acknowledged = progress.acknowledged.max(high);
+    }
+    shared.progressed.notify_all();
+    let hook = shared.hook.lock().clone();
+    if let Some(hook) = hook {
+        hook();
     }
 }
 
 /// Commits `batch`; returns the tickets lost and the maps (ids) whose
 /// records committed.
+///
+/// A batch still failing once the node can no longer prove its lease has
+/// its replies **abandoned** at once (its tickets settled as lost, so the
+/// clients waiting for them see their connections close and retry with
+/// their ids elsewhere, instead of waiting without end), while the same
+/// batch is still retried: committed later, it is durable but was never
+/// acknowledged, which is allowed; and the map's log keeps no hole should
+/// the lease turn out to be alive.
 fn commit(
     shared: &Shared,
     committer: &Committer,
@@ -404,6 +427,7 @@ fn commit(
     // gained again within one batch has records under two fences: only
     // the newest fence can commit, so the older one's records are lost
     // at once (a batch may name a map only once).
+    let high = batch.last().map_or(0, |p| p.ticket);
     let mut groups: Vec<(MapRecords, u32, Vec<u64>)> = Vec::new();
     let mut lost = Vec::new();
     let mut index: HashMap<Arc<str>, usize> = HashMap::new();
@@ -444,6 +468,7 @@ fn commit(
     let mut delay = Duration::from_millis(20);
     let started = Instant::now();
     let mut attempts = 0u32;
+    let mut abandoned = false;
     loop {
         attempts += 1;
         match committer.commit(&records) {
@@ -464,7 +489,11 @@ fn commit(
                 shared.records.fetch_add(n as u64, Ordering::Relaxed);
                 shared.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
                 if attempts > 1 {
-                    debug!(attempts, "a batch committed after retries");
+                    debug!(attempts, abandoned, "a batch committed after retries");
+                }
+                if abandoned {
+                    // Its tickets are settled as lost already.
+                    lost.clear();
                 }
                 return (lost, committed);
             }
@@ -476,8 +505,19 @@ fn commit(
                     && started.elapsed() > Duration::from_secs(5);
                 if give_up {
                     warn!(error = %e, "stopping: a batch could not be committed to etcd; its replies are not sent");
+                    if abandoned {
+                        return (Vec::new(), Vec::new());
+                    }
                     lost.extend(groups.iter().flat_map(|g| g.1.iter().copied()));
                     return (lost, Vec::new());
+                }
+                let live = shared.live.get().is_none_or(|live| live());
+                if !abandoned && !live {
+                    abandoned = true;
+                    warn!(error = %e, "this node can no longer prove its lease and the batch has not committed: its replies are abandoned (the clients retry elsewhere), the batch is still retried");
+                    let mut tickets = std::mem::take(&mut lost);
+                    tickets.extend(groups.iter().flat_map(|g| g.1.iter().copied()));
+                    settle(shared, tickets, high);
                 }
                 if attempts == 1 || attempts.is_power_of_two() {
                     warn!(error = %e, attempts, "a batch could not be committed to etcd; retrying the same batch");
@@ -592,7 +632,7 @@ mod tests {
             log.append(7, 5, |_| Vec::new()),
             Err(AppendError::Unavailable(_))
         ));
-        log.start(node.committer()).unwrap();
+        log.start(node.committer(), Box::new(|| true)).unwrap();
         assert!(log.wait_durable(a).is_ok());
         assert!(log.wait_durable(c).is_ok());
         assert!(log.wait_durable(b).is_err());

@@ -156,7 +156,9 @@ impl Routing {
             weak.upgrade()
                 .map_or_else(|| "none".into(), |node| owner_label(&node, map))
         })));
-        log.start(node.committer())
+        let weak = Arc::downgrade(&node);
+        let live = Box::new(move || weak.upgrade().is_some_and(|node| node.is_live()));
+        log.start(node.committer(), live)
             .map_err(|e| format!("cannot start the committer thread: {e}"))?;
         let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
         let hand_back = {

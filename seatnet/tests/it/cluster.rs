@@ -429,11 +429,11 @@ pub(crate) fn start_binary_node_over(endpoints: &str, node: &str, maps: &[&str])
 
 /// The commit fence at the reply: a change applied while its node still
 /// proved its lease, but whose batch cannot reach etcd (the node's path
-/// to every member cut) until another node has taken the map, is never
-/// acknowledged: after the heal its batch fails the fence, and the
-/// connection is closed without the reply (or, if the request came after
-/// the node stopped counting itself the owner, it is refused). The new
-/// owner does not have the change.
+/// to every member cut), is never acknowledged: once the node can no
+/// longer prove its lease, the connection is closed without the reply
+/// (or, if the request came after that, it is refused), while the cut
+/// lasts; the new owner does not have the change; after the heal the old
+/// node sends clients to the new owner.
 #[test]
 fn a_change_cut_off_from_etcd_is_never_acknowledged() {
     let Some(etcd) = EtcdCluster::start("seatnet cluster partition at the reply", 3) else {
@@ -477,9 +477,8 @@ fn a_change_cut_off_from_etcd_is_never_acknowledged() {
     // reached etcd: n2 grants it.
     assert!(c2.ask("BOOK 1").starts_with("ERR "), "seat 1 lost");
     assert!(c2.ask("BOOK 2").starts_with("OK "), "seat 2 in etcd");
-    for proxy in &proxies {
-        proxy.heal();
-    }
+    // Still cut off: the node cannot prove its lease, so it abandons the
+    // reply (closes the connection) rather than keep the client waiting.
     let deadline = Instant::now() + PATIENCE;
     let answer = loop {
         let mut line = String::new();
@@ -504,4 +503,14 @@ fn a_change_cut_off_from_etcd_is_never_acknowledged() {
             "n1 answered the cut-off change: {line}"
         ),
     }
+    // Healed: n1 learns its lease is gone and points at the new owner.
+    for proxy in &proxies {
+        proxy.heal();
+    }
+    let mut again = n1.line_client();
+    eventually("n1 pointing at n2 after the heal", || {
+        let reply = again.ask(&format!("USE {map}"));
+        assert!(!reply.starts_with("OK"), "n1 serves the map again: {reply}");
+        reply == format!("ERR moved {}", n2.addr)
+    });
 }
