@@ -31,6 +31,14 @@ pub(super) fn run(node: &Node, log: &ClusterLog, stop: &Receiver<()>) {
             Err(RecvTimeoutError::Timeout) => {}
             _ => return,
         }
+        // Not while the lease is unproven: the owner key could not be
+        // deleted then, and a map dropped here with its key kept is taken
+        // again by this node under the same fence, while a batch of its
+        // records may still be retried under that fence (and commit after
+        // the map was read back from etcd).
+        if !node.is_live() {
+            continue;
+        }
         if let Some(map) = node.hand_back_candidate() {
             hand_back(node, log, &map);
         }

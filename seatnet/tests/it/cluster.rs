@@ -402,6 +402,13 @@ fn cluster_flags_without_their_partners_or_etcd_are_clear_errors() {
 /// The real binary as cluster node `node` over `endpoints`, serving
 /// `MAPS`, with a 3 s lease.
 fn start_binary_node(endpoints: &str, node: &str) -> ServerProcess {
+    start_binary_node_over(endpoints, node, &MAPS)
+}
+
+/// The real binary as cluster node `node` over `endpoints` (etcd members
+/// or proxies in front of them, comma-separated), serving `maps`
+/// (`NAME=SPEC` each), with a 3 s lease.
+pub(crate) fn start_binary_node_over(endpoints: &str, node: &str, maps: &[&str]) -> ServerProcess {
     let mut args = vec![
         "--threads",
         "4",
@@ -414,7 +421,7 @@ fn start_binary_node(endpoints: &str, node: &str) -> ServerProcess {
         "--lease-ttl",
         "3",
     ];
-    for map in MAPS {
+    for map in maps {
         args.extend(["--map", map]);
     }
     ServerProcess::start(&args)

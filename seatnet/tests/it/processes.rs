@@ -1,9 +1,16 @@
 //! The real binaries as child processes: `seatnet-server` on a free port,
 //! and what a finished process printed.
+//!
+//! A server's log (its stderr) is dropped, unless `SEATNET_TEST_LOGS`
+//! names a directory: then each server writes its log there, to a file
+//! of its own (`server-<test pid>-<n>.log`), to read after a failing run.
 
+use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
@@ -25,7 +32,7 @@ impl ServerProcess {
             .args(["--host", "127.0.0.1", "--port", "0"])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log_sink())
             .spawn()
             .expect("start seatnet-server");
         let stdout = child.stdout.take().expect("piped stdout");
@@ -62,6 +69,21 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Where a server's stderr goes: see the module docs.
+fn log_sink() -> Stdio {
+    static SERVERS: AtomicU64 = AtomicU64::new(0);
+    let Some(dir) = std::env::var_os("SEATNET_TEST_LOGS") else {
+        return Stdio::null();
+    };
+    // Relaxed: only the number's uniqueness matters.
+    let n = SERVERS.fetch_add(1, Ordering::Relaxed);
+    let path = Path::new(&dir).join(format!("server-{}-{n}.log", std::process::id()));
+    match File::create(&path) {
+        Ok(file) => Stdio::from(file),
+        Err(e) => panic!("SEATNET_TEST_LOGS: cannot create {}: {e}", path.display()),
     }
 }
 
