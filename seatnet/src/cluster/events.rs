@@ -23,6 +23,14 @@ pub(super) struct Events {
 
 impl MapEvents for Events {
     fn gained(&self, map: &str, fence: Fence, state: LoadedMap) -> Result<(), String> {
+        if self.log.has_unsettled(map) {
+            // Refused: the node releases the owner key, which fences those
+            // records off; the map is taken again, and read afresh, at a
+            // later poll.
+            return Err(format!(
+                "map {map}: records from before this node last dropped it are still being committed"
+            ));
+        }
         let next_seq = state.last_seq() + 1;
         let from_snapshot = state.snapshot.as_ref().map(|s| s.seq);
         let records = state.records.len();

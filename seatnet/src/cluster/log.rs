@@ -98,6 +98,10 @@ struct Shared {
     progressed: Condvar,
     hook: Mutex<Option<ProgressHook>>,
     committer: OnceLock<Committer>,
+    /// The maps of the batch being committed (set under the queue lock
+    /// when the batch is taken, so a map's records are always either
+    /// queued or here until settled).
+    in_flight: Mutex<Vec<Arc<str>>>,
     /// Whether the node still proves its lease (`Node::is_live`): a batch
     /// still failing after that has its replies abandoned.
     live: OnceLock<Liveness>,
@@ -165,6 +169,7 @@ impl ClusterLog {
                 progressed: Condvar::new(),
                 hook: Mutex::new(None),
                 committer: OnceLock::new(),
+                in_flight: Mutex::new(Vec::new()),
                 live: OnceLock::new(),
                 batches: AtomicU64::new(0),
                 records: AtomicU64::new(0),
@@ -221,6 +226,17 @@ impl ClusterLog {
                 state,
             },
         );
+    }
+
+    /// Whether records of the map `name` are queued or being committed. A
+    /// map this node has just dropped is not gained again until they are
+    /// settled: gained again under the same owner key (a hand-back whose
+    /// release failed), it would share their fence, and a late commit of
+    /// theirs would land after the map was read back from etcd.
+    pub(crate) fn has_unsettled(&self, name: &str) -> bool {
+        let queue = self.shared.queue.lock();
+        queue.pending.iter().any(|p| &*p.name == name)
+            || self.shared.in_flight.lock().iter().any(|n| &**n == name)
     }
 
     /// Stops taking records for the map `name` (lost, or given up).
@@ -424,7 +440,15 @@ fn run(shared: &Shared) {
                 shared.work.wait(&mut queue);
             }
             gather(shared, &mut queue, last_commit / 2);
-            (std::mem::take(&mut queue.pending), queue.stop)
+            let batch = std::mem::take(&mut queue.pending);
+            let mut names: Vec<Arc<str>> = Vec::new();
+            for p in &batch {
+                if !names.contains(&p.name) {
+                    names.push(Arc::clone(&p.name));
+                }
+            }
+            *shared.in_flight.lock() = names;
+            (batch, queue.stop)
         };
         let Some(high) = batch.last().map(|p| p.ticket) else {
             return;
@@ -433,6 +457,7 @@ fn run(shared: &Shared) {
         let (lost, committed_maps, committed) = commit(shared, committer, batch, stopping);
         last_commit = started.elapsed().min(MAX_GATHER * 2);
         settle(shared, lost, &committed, high);
+        shared.in_flight.lock().clear();
         snapshot_due_maps(shared, committer, &committed_maps);
     }
 }
@@ -745,10 +770,18 @@ mod tests {
             log.append(7, 5, |_| Vec::new()),
             Err(AppendError::Unavailable(_))
         ));
+        assert!(log.has_unsettled("good") && log.has_unsettled("stale"));
+        assert!(!log.has_unsettled("other"));
         log.start(node.committer(), Box::new(|| true)).unwrap();
         assert!(log.wait_durable(a).is_ok());
         assert!(log.wait_durable(c).is_ok());
         assert!(log.wait_durable(b).is_err());
+        // Settled: nothing of either map is queued or in flight.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while log.has_unsettled("good") || log.has_unsettled("stale") {
+            assert!(Instant::now() < deadline, "records still unsettled");
+            std::thread::sleep(Duration::from_millis(10));
+        }
         assert!(log.acknowledged() >= 3);
         assert!(log.lost_between(2, 2) && log.lost_between(1, 3));
         assert!(!log.lost_between(1, 1) && !log.lost_between(3, 3));
