@@ -98,18 +98,7 @@ impl Catalog {
     /// A message if the first map is not `default`, a name repeats, or a
     /// map is too large for memory.
     pub fn new(defs: &[MapDef], max_seats_per_request: u64) -> Result<Catalog, String> {
-        let mut maps = IdTable::default();
-        for def in defs {
-            let map = seatcore::SeatMap::new(def.spec().seats())
-                .map_err(|e| format!("map '{}': {e}", def.name()))?;
-            maps.add(MapState::new(
-                maps.next_id,
-                def.name(),
-                def.spec().clone(),
-                map,
-            ))?;
-        }
-        Catalog::assemble(maps, None, max_seats_per_request)
+        Catalog::assemble(empty_maps(defs)?, None, max_seats_per_request)
     }
 
     /// The maps `defs` of a cluster node, journaled through `journal`
@@ -120,17 +109,7 @@ impl Catalog {
         max_seats_per_request: u64,
         journal: Log,
     ) -> Result<Catalog, String> {
-        let mut maps = IdTable::default();
-        for def in defs {
-            let map = seatcore::SeatMap::new(def.spec().seats())
-                .map_err(|e| format!("map '{}': {e}", def.name()))?;
-            maps.add(MapState::new(
-                maps.next_id,
-                def.name(),
-                def.spec().clone(),
-                map,
-            ))?;
-        }
+        let maps = empty_maps(defs)?;
         let durable = Arc::new(Durable {
             journal,
             snapshot_every: 0,
@@ -587,6 +566,22 @@ impl Catalog {
             }
         }
     }
+}
+
+/// The maps `defs`, empty, with ids from 0 in order.
+fn empty_maps(defs: &[MapDef]) -> Result<IdTable<MapState>, String> {
+    let mut maps = IdTable::default();
+    for def in defs {
+        let map = seatcore::SeatMap::new(def.spec().seats())
+            .map_err(|e| format!("map '{}': {e}", def.name()))?;
+        maps.add(MapState::new(
+            maps.next_id,
+            def.name(),
+            def.spec().clone(),
+            map,
+        ))?;
+    }
+    Ok(maps)
 }
 
 /// What `USE` and `MAPS` say of one map.

@@ -210,6 +210,17 @@ struct Who<'c> {
     map: &'c mut Option<Inventory>,
 }
 
+/// Writes `line`, a reply of the routing (nothing changed, so nothing to
+/// wait for); an error if it says `ERR`.
+fn said(out: &mut Vec<u8>, line: &str) -> Answered {
+    out.extend_from_slice(line.as_bytes());
+    Answered {
+        error: line.starts_with("ERR"),
+        close: false,
+        commit: Commit::None,
+    }
+}
+
 /// Requests answered in one batch, added to the shared counters once, and
 /// the journaled changes among them.
 #[derive(Debug, Default)]
@@ -258,31 +269,12 @@ impl Tally {
                     },
                     Err(why) => {
                         debug!(%why, "passing a request to the owner of default failed");
-                        out.extend_from_slice(format!("ERR moved {owner}").as_bytes());
-                        Answered {
-                            error: true,
-                            close: false,
-                            commit: Commit::None,
-                        }
+                        said(out, &format!("ERR moved {owner}"))
                     }
                 }
             }
-            Route::Moved(owner) => {
-                out.extend_from_slice(format!("ERR moved {owner}").as_bytes());
-                Answered {
-                    error: true,
-                    close: false,
-                    commit: Commit::None,
-                }
-            }
-            Route::Reply(line) => {
-                out.extend_from_slice(line.as_bytes());
-                Answered {
-                    error: line.starts_with("ERR"),
-                    close: false,
-                    commit: Commit::None,
-                }
-            }
+            Route::Moved(owner) => said(out, &format!("ERR moved {owner}")),
+            Route::Reply(line) => said(out, &line),
             Route::Here => shared.catalog.respond_as(
                 who.access,
                 who.map,

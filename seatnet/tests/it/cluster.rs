@@ -233,17 +233,7 @@ fn a_killed_nodes_maps_are_served_by_another() {
     );
     let mut c2 = LineClient::connect(second.addr);
     let addr1 = first.addr.to_string();
-    let mut theirs = Vec::new();
-    eventually("n1 owning a map, as n2 sees it", || {
-        let owners = owners(&mut c2);
-        theirs = owners
-            .iter()
-            .filter(|(_, o)| **o == addr1)
-            .map(|(m, _)| m.clone())
-            .collect();
-        !theirs.is_empty() && owners.values().all(|o| o != "none")
-    });
-    let map = &theirs[0];
+    let map = &a_map_owned_by(&mut c2, &addr1);
     assert_eq!(c2.ask(&format!("USE {map}")), format!("ERR moved {addr1}"));
     // Acknowledged by n1 before it dies: a booking and a hold.
     let mut c1 = LineClient::connect(first.addr);
@@ -293,6 +283,25 @@ fn a_killed_nodes_maps_are_served_by_another() {
     assert!(c2.ask("BOOK 3,4").starts_with("OK "));
 }
 
+/// A map the node at `owner` serves, once `client`'s node sees every map
+/// owned and at least one owned there.
+fn a_map_owned_by(client: &mut LineClient, owner: &str) -> String {
+    let mut theirs = Vec::new();
+    eventually(
+        &format!("{owner} owning a map, as another node sees it"),
+        || {
+            let owners = owners(client);
+            theirs = owners
+                .iter()
+                .filter(|(_, o)| **o == owner)
+                .map(|(m, _)| m.clone())
+                .collect();
+            !theirs.is_empty() && owners.values().all(|o| o != "none")
+        },
+    );
+    theirs.swap_remove(0)
+}
+
 /// Sends `signal` (`STOP`, `CONT`) to `child` with kill(1).
 fn signal(child: &std::process::Child, signal: &str) {
     let status = std::process::Command::new("kill")
@@ -318,17 +327,7 @@ fn a_node_frozen_past_its_lease_grants_nothing_when_it_wakes() {
     let other = start("n2");
     let mut c2 = LineClient::connect(other.addr);
     let (addr1, addr2) = (frozen.addr.to_string(), other.addr.to_string());
-    let mut theirs = Vec::new();
-    eventually("n1 owning a map, as n2 sees it", || {
-        let owners = owners(&mut c2);
-        theirs = owners
-            .iter()
-            .filter(|(_, o)| **o == addr1)
-            .map(|(m, _)| m.clone())
-            .collect();
-        !theirs.is_empty() && owners.values().all(|o| o != "none")
-    });
-    let map = &theirs[0];
+    let map = &a_map_owned_by(&mut c2, &addr1);
     let mut c1 = LineClient::connect(frozen.addr);
     assert!(c1.ask(&format!("USE {map}")).starts_with("OK using"));
     signal(&frozen.child, "STOP");
@@ -452,17 +451,7 @@ fn a_change_cut_off_from_etcd_is_never_acknowledged() {
     let n2 = TestServer::start(node_config(&etcd, "n2"));
     let mut c2 = n2.line_client();
     let addr1 = n1.addr.to_string();
-    let mut theirs = Vec::new();
-    eventually("n1 owning a map, as n2 sees it", || {
-        let owners = owners(&mut c2);
-        theirs = owners
-            .iter()
-            .filter(|(_, o)| **o == addr1)
-            .map(|(m, _)| m.clone())
-            .collect();
-        !theirs.is_empty() && owners.values().all(|o| o != "none")
-    });
-    let map = &theirs[0];
+    let map = &a_map_owned_by(&mut c2, &addr1);
     let mut c1 = n1.line_client();
     assert!(c1.ask(&format!("USE {map}")).starts_with("OK using"));
     assert!(c1.ask("BOOK 1").starts_with("OK "), "before the cut");
