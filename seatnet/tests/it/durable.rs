@@ -4,39 +4,12 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use seatnet::{Config, DataOptions, Server};
 
 use crate::processes::{ServerProcess, stdout};
-use crate::support::{READ_TIMEOUT, TestServer, connect, field, reference, seats};
-
-/// A unique, empty directory under the system temp dir, removed on drop.
-pub(crate) struct TempDir(pub(crate) PathBuf);
-
-impl TempDir {
-    pub(crate) fn new(tag: &str) -> TempDir {
-        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        // Relaxed: only uniqueness of the number matters.
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("seatnet-test-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-
-    pub(crate) fn arg(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::support::{READ_TIMEOUT, TempDir, TestServer, connect, field, reference, seats};
 
 /// Small segments: tests allocate two per directory.
 pub(crate) const SEGMENT: u64 = 2 << 20;

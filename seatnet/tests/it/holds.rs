@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use seatnet::{Catalog, Config, ManualClock, Server, ShutdownHandle};
 
-use crate::maps::{TempDir, durable_maps, maps_config};
+use crate::maps::{durable_maps, maps_config};
+use crate::support::TempDir;
 use crate::support::{LineClient, READ_TIMEOUT, field, reference};
 
 /// Where the manual clocks start: 2026-11-27, a whole second.

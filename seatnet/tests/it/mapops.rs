@@ -7,7 +7,8 @@ use std::thread;
 
 use seatnet::Config;
 
-use crate::maps::{TempDir, durable_maps, maps_config};
+use crate::maps::{durable_maps, maps_config};
+use crate::support::TempDir;
 use crate::support::{LineClient, TestServer, reference};
 
 fn with_admin(config: Config) -> Config {

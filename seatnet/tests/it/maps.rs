@@ -5,30 +5,9 @@
 use seatnet::{Config, DataOptions, MapDef, Server};
 
 use crate::processes::ServerProcess;
-use crate::support::{TestServer, reference};
+use crate::support::{TempDir, TestServer, reference};
 
-/// A unique, empty directory under the system temp dir, removed on drop.
-pub(crate) struct TempDir(pub(crate) std::path::PathBuf);
-
-impl TempDir {
-    pub(crate) fn new(tag: &str) -> TempDir {
-        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        // Relaxed: only uniqueness of the number matters.
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("seatnet-maps-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
+/// Map definitions from `NAME=SPEC` texts.
 pub(crate) fn defs(list: &[&str]) -> Vec<MapDef> {
     list.iter().map(|d| d.parse().unwrap()).collect()
 }

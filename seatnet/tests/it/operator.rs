@@ -10,8 +10,9 @@ use std::process::{Command, Output};
 
 use seatnet::Config;
 
-use crate::durable::{SEGMENT, TempDir, durable};
+use crate::durable::{SEGMENT, durable};
 use crate::processes::{ServerProcess, stderr, stdout};
+use crate::support::TempDir;
 use crate::support::{LineClient, TestServer, reference};
 
 fn with_admin(config: Config) -> Config {
