@@ -158,12 +158,8 @@ impl Catalog {
         self.by_name.write().insert(name.into(), inventory.clone());
         self.by_id.write().by_id.remove(&old.state().id);
         old.mark_retired();
-        let state = inventory.state();
-        for (reference, hold) in &state.holds.lock().open {
-            self.timer
-                .schedule(hold.expires_ms, state.id, reference.to_raw());
-        }
-        Ok(Arc::clone(state))
+        self.schedule_holds(inventory.state());
+        Ok(Arc::clone(inventory.state()))
     }
 
     /// Opens (or creates) the data directory `dir` for the maps `defs`
@@ -289,11 +285,15 @@ impl Catalog {
     /// timer).
     fn schedule_all(&self) {
         for map in self.by_id.read().by_id.values() {
-            let state = map.state();
-            for (reference, hold) in &state.holds.lock().open {
-                self.timer
-                    .schedule(hold.expires_ms, state.id, reference.to_raw());
-            }
+            self.schedule_holds(map.state());
+        }
+    }
+
+    /// Queues the deadline of every open hold of `state`.
+    fn schedule_holds(&self, state: &MapState) {
+        for (reference, hold) in &state.holds.lock().open {
+            self.timer
+                .schedule(hold.expires_ms, state.id, reference.to_raw());
         }
     }
 

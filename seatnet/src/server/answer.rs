@@ -135,20 +135,13 @@ fn answer_ready(
 ) -> Result<bool, End> {
     let mut tally = Tally::default();
     let result = loop {
-        let step = match conn.framer.next(now) {
-            Frame::Request { bytes, newline } => tally.answer(
-                shared,
-                Who {
-                    access: conn.access,
-                    map: &mut conn.map,
-                },
-                scratch,
-                &mut conn.out,
-                bytes,
-                newline,
-            ),
-            Frame::TooLong => Err(too_long(shared, &mut conn.out, &mut tally)),
-            Frame::Wait(_) => break Ok(true),
+        let frame = conn.framer.next(now);
+        let who = Who {
+            access: conn.access,
+            map: &mut conn.map,
+        };
+        let Some(step) = tally.answer_frame(frame, shared, who, scratch, &mut conn.out) else {
+            break Ok(true);
         };
         if let Err(end) = step {
             break Err(end);
@@ -177,21 +170,14 @@ fn answer_last(
     unsettled: &mut Unsettled,
 ) -> Result<(), End> {
     let mut tally = Tally::default();
-    let result = match conn.framer.finish() {
-        Frame::Request { bytes, newline } => tally.answer(
-            shared,
-            Who {
-                access: conn.access,
-                map: &mut conn.map,
-            },
-            scratch,
-            &mut conn.out,
-            bytes,
-            newline,
-        ),
-        Frame::TooLong => Err(too_long(shared, &mut conn.out, &mut tally)),
-        Frame::Wait(_) => Ok(()),
+    let frame = conn.framer.finish();
+    let who = Who {
+        access: conn.access,
+        map: &mut conn.map,
     };
+    let result = tally
+        .answer_frame(frame, shared, who, scratch, &mut conn.out)
+        .unwrap_or(Ok(()));
     tally.publish(shared, unsettled);
     result
 }
@@ -234,6 +220,25 @@ struct Tally {
 }
 
 impl Tally {
+    /// Answers what the framer gave: a request, or a line over the limit
+    /// (`Err`: the connection ends); `None` when it has nothing whole yet.
+    fn answer_frame(
+        &mut self,
+        frame: Frame<'_>,
+        shared: &Shared,
+        who: Who<'_>,
+        scratch: &mut Scratch,
+        out: &mut Vec<u8>,
+    ) -> Option<Result<(), End>> {
+        match frame {
+            Frame::Request { bytes, newline } => {
+                Some(self.answer(shared, who, scratch, out, bytes, newline))
+            }
+            Frame::TooLong => Some(Err(too_long(shared, out, self))),
+            Frame::Wait(_) => None,
+        }
+    }
+
     fn answer(
         &mut self,
         shared: &Shared,
