@@ -572,14 +572,9 @@ impl Catalog {
 fn empty_maps(defs: &[MapDef]) -> Result<IdTable<MapState>, String> {
     let mut maps = IdTable::default();
     for def in defs {
-        let map = seatcore::SeatMap::new(def.spec().seats())
+        let map = MapState::empty(maps.next_id, def.name(), def.spec().clone())
             .map_err(|e| format!("map '{}': {e}", def.name()))?;
-        maps.add(MapState::new(
-            maps.next_id,
-            def.name(),
-            def.spec().clone(),
-            map,
-        ))?;
+        maps.add(map)?;
     }
     Ok(maps)
 }

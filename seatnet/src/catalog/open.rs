@@ -102,11 +102,10 @@ pub(super) fn open(
                     })
                     .map_err(|e| DataError(format!("cannot add map '{}': {e}", def.name())))?;
                 last_ticket = Some(ticket);
-                let map = SeatMap::new(def.spec().seats())
+                let map = MapState::empty(id, def.name(), def.spec().clone())
                     .map_err(|e| DataError(format!("map '{}': {e}", def.name())))?;
                 by_name.insert(def.name().into(), id);
-                maps.add(MapState::new(id, def.name(), def.spec().clone(), map))
-                    .map_err(DataError)?;
+                maps.add(map).map_err(DataError)?;
             }
         }
     }
@@ -184,13 +183,9 @@ pub(crate) fn rebuild(
         }
         None => {
             let mut maps = IdTable::default();
-            maps.add(MapState::new(
-                0,
-                DEFAULT_MAP,
-                default_spec.clone(),
-                SeatMap::new(default_spec.seats()).map_err(|e| DataError(e.to_string()))?,
-            ))
-            .map_err(DataError)?;
+            let map = MapState::empty(0, DEFAULT_MAP, default_spec.clone())
+                .map_err(|e| DataError(e.to_string()))?;
+            maps.add(map).map_err(DataError)?;
             maps
         }
     };
@@ -227,9 +222,8 @@ pub(crate) fn rebuild(
                 )));
             }
             let spec = parse_spec(spec).map_err(at)?;
-            let map = SeatMap::new(spec.seats()).map_err(|e| at(e.to_string()))?;
-            maps.add(MapState::new(record.map, name, spec, map))
-                .map_err(at)?;
+            let map = MapState::empty(record.map, name, spec).map_err(|e| at(e.to_string()))?;
+            maps.add(map).map_err(at)?;
             continue;
         }
         let state = maps

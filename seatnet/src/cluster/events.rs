@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use seatcluster::{Fence, LoadedMap, Lost, MapEvents};
-use seatcore::SeatMap;
 use tracing::{info, warn};
 
 use super::log::ClusterLog;
@@ -54,8 +53,7 @@ impl MapEvents for Events {
     fn lost(&self, map: &str, fence: Fence, why: Lost) {
         self.log.unregister(map);
         let emptied = self.catalog.swap_map(map, |id, spec| {
-            let seats = SeatMap::new(spec.seats()).map_err(|e| e.to_string())?;
-            Ok(MapState::new(id, map, spec.clone(), seats))
+            MapState::empty(id, map, spec.clone()).map_err(|e| e.to_string())
         });
         if let Err(e) = emptied {
             warn!(map, error = %e, "could not drop the map's state");

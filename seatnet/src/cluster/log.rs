@@ -243,11 +243,7 @@ impl ClusterLog {
     /// Records already queued are still sent, under their fence: they
     /// commit only if the node still owned the map.
     pub(crate) fn unregister(&self, name: &str) {
-        self.shared
-            .queue
-            .lock()
-            .maps
-            .retain(|_, r| &*r.name != name);
+        let _ = self.close_map(name);
     }
 
     /// Stops taking records for the map `name` and returns the last

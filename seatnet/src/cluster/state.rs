@@ -5,7 +5,6 @@
 //! over runs; `capture` what its owner runs to write a snapshot.
 
 use seatcluster::LoadedMap;
-use seatcore::SeatMap;
 use seatplan::MapSpec;
 
 use crate::catalog::{replay, restore};
@@ -60,12 +59,7 @@ pub(crate) fn rebuild(
             }
             restore(data, spec).map_err(|e| at(e.to_string()))?
         }
-        None => MapState::new(
-            id,
-            name,
-            spec.clone(),
-            SeatMap::new(capacity).map_err(|e| format!("map {name}: {e}"))?,
-        ),
+        None => MapState::empty(id, name, spec.clone()).map_err(|e| format!("map {name}: {e}"))?,
     };
     for record in &loaded.records {
         let at = |e: &str| format!("map {name}: record {} in etcd: {e}", record.seq);
@@ -119,6 +113,7 @@ pub(crate) fn capture(
 #[cfg(test)]
 mod tests {
     use seatcluster::{Record, StoredSnapshot};
+    use seatcore::SeatMap;
 
     use super::*;
     use crate::durable::record::Change;

@@ -111,6 +111,12 @@ pub(crate) struct MapState {
 }
 
 impl MapState {
+    /// A map laid out as `spec` with every seat free.
+    pub(crate) fn empty(id: u32, name: &str, spec: MapSpec) -> Result<MapState, CapacityError> {
+        let map = SeatMap::new(spec.seats())?;
+        Ok(MapState::new(id, name, spec, map))
+    }
+
     pub(crate) fn new(id: u32, name: &str, spec: MapSpec, map: SeatMap) -> MapState {
         MapState {
             id,
@@ -145,14 +151,13 @@ impl Inventory {
     ///
     /// [`CapacityError`] if the map has no seats or is too large for memory.
     pub fn with_spec(name: &str, spec: MapSpec) -> Result<Self, CapacityError> {
-        let map = SeatMap::new(spec.seats())?;
         let timer = Arc::new(HoldTimer::new(
             Arc::new(SystemClock),
             Config::DEFAULT_HOLD_TTL,
             Config::DEFAULT_HOLD_MAX,
         ));
         Ok(Inventory::from_state(
-            MapState::new(0, name, spec, map),
+            MapState::empty(0, name, spec)?,
             None,
             timer,
         ))
