@@ -142,9 +142,25 @@ struct Pending {
     name: Arc<str>,
     fence: Fence,
     map_seq: u64,
-    /// The record as etcd keeps it: the change's time (u64, little
-    /// endian), then the change (`durable/record.rs`).
-    bytes: Vec<u8>,
+    /// When the change was made, ms since the Unix epoch.
+    time_ms: u64,
+    /// The change (`durable/record.rs`).
+    change: Vec<u8>,
+}
+
+impl Pending {
+    /// The record as etcd keeps it: the time (u64, little-endian), then
+    /// the change. Built by the committer thread, not under the queue
+    /// lock the workers append under.
+    fn record(self) -> Record {
+        let mut bytes = Vec::with_capacity(8 + self.change.len());
+        bytes.extend_from_slice(&self.time_ms.to_le_bytes());
+        bytes.extend_from_slice(&self.change);
+        Record {
+            seq: self.map_seq,
+            bytes,
+        }
+    }
 }
 
 /// The watermark and the tickets that never committed.
@@ -304,16 +320,14 @@ impl ClusterLog {
                 max: MAX_RECORD,
             });
         }
-        let mut bytes = Vec::with_capacity(8 + change.len());
-        bytes.extend_from_slice(&time_ms.to_le_bytes());
-        bytes.extend_from_slice(&change);
         let pending = Pending {
             ticket,
             map,
             name: Arc::clone(&registered.name),
             fence: registered.fence,
             map_seq: registered.next_seq,
-            bytes,
+            time_ms,
+            change,
         };
         registered.next_seq += 1;
         queue.last_seq = ticket;
@@ -544,11 +558,8 @@ fn commit(
             lost.push(p.ticket);
             continue;
         }
-        group.0.records.push(Record {
-            seq: p.map_seq,
-            bytes: p.bytes,
-        });
         group.2.push(p.ticket);
+        group.0.records.push(p.record());
     }
     let (records, groups): (Vec<MapRecords>, Vec<(u32, Vec<u64>)>) = groups
         .into_iter()
